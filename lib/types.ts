@@ -1,0 +1,79 @@
+/**
+ * Types shared between stages. Each stage owns its own module; these are the contracts between them.
+ */
+
+/** A 3-D scalar image. Voxel (i, j, k) is at data[i + nx * (j + ny * k)] (NIfTI order, i fastest). */
+export interface Volume {
+  data: Float32Array;
+  /** [nx, ny, nz] */
+  dims: [number, number, number];
+  /** Voxel size in mm along i, j, k. */
+  voxelSize: [number, number, number];
+  /** 4 x 4 voxel-index -> world (mm) matrix, row-major rows. */
+  affine: number[][];
+  /** Intensity units, for example 'Bq/ml'; undefined when unknown. */
+  units?: string;
+}
+
+/** The three clinical quality metrics, in the order of the Dense(3) outputs. */
+export const METRICS = ['GQR', 'PR', 'DC'] as const;
+export type MetricName = (typeof METRICS)[number];
+export type MetricTriple = Record<MetricName, number>;
+
+/** Count levels (percent of full counts) of the paper. */
+export const COUNT_LEVELS = [0.5, 1, 5, 10, 25, 50, 100] as const;
+
+export type Regime = 'frozen' | 'partial';
+export type PreprocessingMode = 'caffe' | 'tf' | 'torch' | 'none';
+
+/** Where a model's ImageNet weights came from; every result carries one. */
+export type WeightsProvenance =
+  | { kind: 'imagenet'; file: string; sha256: string; md5?: string }
+  | { kind: 'random init'; seed: number };
+
+/** One training run of the study: the unit the runner writes as `<out>/runs/<id>.json`. */
+export interface RunRecord {
+  schema: 'pet-iqa/run@1';
+  /** Stable id, also the file name: for example `frozen__DenseNet121__fold3__n4__rep0`. */
+  id: string;
+  backbone: string;
+  regime: Regime;
+  /** 'fold' for the cross-validation grid, 'ensemble' for the repeated runs on one fold. */
+  kind: 'fold' | 'ensemble';
+  fold: number;
+  /** Number of training patients. */
+  n: number;
+  /** Repeat index within an ensemble (0 for fold runs). */
+  repeat: number;
+  seed: number;
+  trainPatients: string[];
+  validationPatients: string[];
+  testPatients: string[];
+  /** Trainable parameters in this regime. */
+  trainableParams: number;
+  metrics: {
+    keptEpoch: number;
+    minValLoss: number;
+    trainMAE: MetricTriple & { overall: number };
+    valMAE: MetricTriple & { overall: number };
+    testMAE: MetricTriple & { overall: number };
+    testCoV: MetricTriple;
+    /** MAE expected from random labels drawn from the label distribution of the data. */
+    randomLabelMAE: number;
+    failedToTrain: boolean;
+    failReason?: string;
+  };
+  history: Array<{ epoch: number; loss: number; valLoss: number }>;
+  timings: Record<string, number>;
+  provenance: {
+    backend: string;
+    weights: WeightsProvenance;
+    data: { kind: 'synthetic' | 'real'; manifest: string; manifestSha256: string; patchSetHash: string };
+    preset: string;
+    config: Record<string, unknown>;
+    gitCommit: string;
+    startedAt: string;
+    finishedAt: string;
+    machine: Record<string, unknown>;
+  };
+}
