@@ -1,0 +1,56 @@
+import { baseLayout, COLORS, LABEL_NOISE_MAE, mean, missingFigure, missingNote, type Figure } from './common';
+import { backbonesOf, describeRun, findRun, studyPlan, type StudyResults } from './results';
+
+/**
+ * Fig. 8: test MAE per backbone, frozen (dark) vs first-60 %-frozen (light) bars, with the
+ * partial regime's trainable parameters as a line on a second (log) axis. The frozen bar is the
+ * frozen run on the partial run's fold and n (the same data), else the mean over folds at that n.
+ */
+export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbones?: string[] } = {}): Figure {
+  const title = 'Fig. 8. Test MAE, frozen vs partly unfrozen (first 60 % of layers frozen)';
+  const plan = studyPlan(res);
+  const partialRuns = res.runs.filter((r) => r.regime === 'partial');
+  const backbones = backbonesOf(res.runs, opts.backbones);
+  const n = partialRuns[0]?.n ?? Math.max(...plan.sizes);
+  const missing: string[] = [];
+  const frozenY: Array<number | null> = [];
+  const partialY: Array<number | null> = [];
+  const paramsY: Array<number | null> = [];
+  for (const b of backbones) {
+    const p = partialRuns.find((r) => r.backbone === b && r.n === n);
+    if (!p) missing.push(describeRun({ backbone: b, regime: 'partial', kind: 'fold', n }));
+    const fold = p?.fold ?? plan.ensemble.fold;
+    const f = findRun(res.runs, { backbone: b, regime: 'frozen', kind: 'fold', fold, n });
+    const fAll = res.runs.filter((r) => r.backbone === b && r.regime === 'frozen' && r.kind === 'fold' && r.n === n);
+    if (!f && fAll.length === 0) missing.push(describeRun({ backbone: b, regime: 'frozen', kind: 'fold', fold, n }));
+    frozenY.push(f ? f.metrics.testMAE.overall : fAll.length ? mean(fAll.map((r) => r.metrics.testMAE.overall)) : null);
+    partialY.push(p ? p.metrics.testMAE.overall : null);
+    paramsY.push(p ? p.trainableParams : null);
+  }
+  if (partialRuns.length === 0) {
+    return missingFigure(title, 'No partial-regime runs:', missing.filter((m) => m.startsWith('partial')), 'npm run reproduce (the partial regime runs one fold at the largest n)');
+  }
+  const annotations: unknown[] = [];
+  if (missing.length) annotations.push(missingNote(missing, 3, -128));
+  return {
+    data: [
+      { type: 'bar', name: 'frozen', x: backbones, y: frozenY, marker: { color: COLORS.frozen }, offsetgroup: 'frozen', hovertemplate: '%{x}<br>frozen MAE %{y:.3f}<extra></extra>' },
+      { type: 'bar', name: 'first 60 % frozen', x: backbones, y: partialY, marker: { color: COLORS.partial }, offsetgroup: 'partial', hovertemplate: '%{x}<br>partial MAE %{y:.3f}<extra></extra>' },
+      { type: 'scatter', mode: 'lines+markers', name: 'trainable parameters (60 % frozen)', x: backbones, y: paramsY, yaxis: 'y2', line: { color: COLORS.params, width: 2 }, marker: { size: 6 }, connectgaps: true, hovertemplate: '%{x}<br>%{y:,} trainable<extra></extra>' },
+    ],
+    layout: {
+      ...baseLayout(title),
+      width: 1050,
+      height: 560,
+      barmode: 'group',
+      margin: { l: 70, r: 90, t: 70, b: 150 },
+      xaxis: { tickangle: -45, showline: true, linecolor: '#333', categoryorder: 'array', categoryarray: backbones },
+      yaxis: { title: { text: `Test MAE (n = ${n})` }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5' },
+      yaxis2: { title: { text: 'Trainable parameters', font: { color: COLORS.params } }, type: 'log', overlaying: 'y', side: 'right', showgrid: false, tickfont: { color: COLORS.params }, exponentformat: 'SI', dtick: 1 },
+      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: LABEL_NOISE_MAE, y1: LABEL_NOISE_MAE, line: { color: COLORS.reference, dash: 'dot', width: 1.2 } }],
+      annotations,
+    },
+    warnings: missing.length ? [`Fig. 8: missing ${missing.join('; ')}`] : [],
+  };
+}

@@ -1,0 +1,30 @@
+import { missingFigure, type Figure } from './common';
+import type { ParameterRow } from './params';
+import { tableFigure } from './table';
+
+/** Table III: trainable parameters when the first 60 % of the base model's layers are frozen. */
+export function table3(rows: ParameterRow[]): Figure {
+  const title = 'Table III. Trainable parameters, partial regime (first 60 % of layers frozen)';
+  const missing = rows.filter((r) => r.trainablePartial === undefined).map((r) => r.backbone);
+  if (rows.length === 0 || missing.length === rows.length) {
+    return missingFigure(title, 'No partial-regime parameter counts (no partial runs, no parameterTable()) for', missing.length ? missing : ['all backbones'], 'npm run params, or run the partial regime');
+  }
+  // Total parameters are only known from lib/backbones' parameterTable(); leave the columns out otherwise.
+  const withTotals = rows.some((r) => r.totalParams !== undefined);
+  const columns = ['Backbone', 'Layers N', 'Frozen layers', 'Trainable', ...(withTotals ? ['Total parameters', 'Trainable share'] : [])];
+  const body = rows.map((r) => [
+    r.backbone,
+    r.layers ?? '',
+    r.layers !== undefined ? Math.round(0.6 * r.layers) : '',
+    r.trainablePartial ?? '',
+    ...(withTotals
+      ? [r.totalParams ?? '', r.trainablePartial !== undefined && r.totalParams ? `${((100 * r.trainablePartial) / r.totalParams).toFixed(1)} %` : '']
+      : []),
+  ]);
+  const fig = tableFigure(title, columns, body, {
+    width: withTotals ? 860 : 700,
+    note: missing.length ? `No count for: ${missing.join(', ')}` : undefined,
+  });
+  fig.warnings = missing.length ? [`${title}: no count for ${missing.join(', ')}`] : [];
+  return fig;
+}

@@ -1,0 +1,2 @@
+export * from './nifti';
+export * from './npy';

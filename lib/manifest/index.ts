@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './labels';
+export * from './validate';
+export * from './load';
+export * from './paper';

@@ -1,0 +1,218 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { readNifti } from '../io';
+import { labelsOf, resolvePath, type LoadedManifest } from '../manifest';
+import { METRICS, type PreprocessingMode } from '../types';
+import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
+import { Rng, deriveSeed } from '../util/rng';
+import { normalizeMinMax } from './normalize';
+import { samplePatches, type PatchSamplerConfig, type PatchLocation, type PlaneStats, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
+import { patchesToTensor } from './preprocess';
+
+/** Bumped when the patch-set layout or sampling changes, so old caches are not reused. */
+const DATASET_FORMAT_VERSION = 1;
+
+export interface PatchDatasetConfig extends PatchSamplerConfig {
+  /** Seed of the sampler (each volume and plane get their own derived stream). Default 0. */
+  seed?: number;
+  /** Cache folder; null disables the cache. Default `<project>/results/cache/patches`. */
+  cacheDir?: string | null;
+  /** Use every reconstruction, rated or not (labels NaN where unrated). Default false: rated only. */
+  includeUnrated?: boolean;
+  /** Called after each volume. */
+  onProgress?: (done: number, total: number, recon: string) => void;
+}
+
+export interface PatchMeta extends PatchLocation {
+  recon: string;
+}
+
+/** Patches of the scored reconstructions with their labels; everything a backbone run needs. */
+export interface PatchDataset {
+  /** Content hash of manifest, seed and settings: the cache key and the runs' patch-set hash. */
+  key: string;
+  size: number;
+  count: number;
+  /** count * size * size values in [0, 1], one channel. */
+  patches: Float32Array;
+  /** count * 3 labels in METRICS order (GQR, PR, DC); NaN for unrated volumes. */
+  labels: Float32Array;
+  patchPatient: string[];
+  patchRecon: string[];
+  meta: PatchMeta[];
+  /** Per volume and plane: candidates, survivors, kept. */
+  stats: Array<PlaneStats & { recon: string }>;
+  warnings: string[];
+  config: Omit<Required<PatchDatasetConfig>, 'onProgress' | 'cacheDir' | 'recordCandidates'>;
+}
+
+interface CachedHeader {
+  format: number;
+  key: string;
+  size: number;
+  count: number;
+  patchPatient: string[];
+  patchRecon: string[];
+  meta: PatchMeta[];
+  stats: PatchDataset['stats'];
+  warnings: string[];
+  config: PatchDataset['config'];
+}
+
+function datasetSettings(config: PatchDatasetConfig): PatchDataset['config'] {
+  const { onProgress: _p, cacheDir: _c, recordCandidates: _r, ...rest } = config;
+  const { recordCandidates: _d, ...defaults } = DEFAULT_PATCH_SAMPLER_CONFIG;
+  return { ...defaults, seed: 0, includeUnrated: false, ...rest, planes: [...(rest.planes ?? defaults.planes)] };
+}
+
+/** The cache key of a dataset: manifest content + seed + sampler settings. */
+export function patchDatasetKey(loaded: LoadedManifest, config: PatchDatasetConfig): string {
+  return stableHash({ format: DATASET_FORMAT_VERSION, manifest: loaded.sha256, settings: datasetSettings(config) }).slice(0, 24);
+}
+
+/**
+ * Samples the patches of every scored reconstruction of a cohort, with their three labels.
+ * Cached on disk by content (manifest bytes, seed, settings), so every backbone and run reuses them.
+ */
+export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDatasetConfig = {}): Promise<PatchDataset> {
+  const settings = datasetSettings(config);
+  const key = patchDatasetKey(loaded, config);
+  const cacheDir = config.cacheDir === undefined ? path.join(projectRoot(), 'results', 'cache', 'patches') : config.cacheDir;
+  if (cacheDir) {
+    const cached = readCachedDataset(cacheDir, key);
+    if (cached) return cached;
+  }
+
+  const recons = loaded.manifest.reconstructions.filter((r) => settings.includeUnrated || labelsOf(r) !== undefined);
+  if (recons.length === 0) throw new Error(`${loaded.file}: no rated reconstructions to build a patch dataset from`);
+  const chunks: Float32Array[] = [];
+  const labels: number[] = [];
+  const patchPatient: string[] = [];
+  const patchRecon: string[] = [];
+  const meta: PatchMeta[] = [];
+  const stats: PatchDataset['stats'] = [];
+  const warnings: string[] = [];
+  let done = 0;
+  for (const recon of recons) {
+    const file = resolvePath(loaded, recon);
+    const volume = normalizeMinMax(readNifti(file), file);
+    const rng = new Rng(deriveSeed(settings.seed, 'patches', recon.id));
+    const sampled = samplePatches(volume, settings, rng, file);
+    const y = labelsOf(recon);
+    chunks.push(sampled.data);
+    for (const loc of sampled.locations) {
+      for (const m of METRICS) labels.push(y ? y[m] : NaN);
+      patchPatient.push(recon.patient);
+      patchRecon.push(recon.id);
+      meta.push({ recon: recon.id, ...loc });
+    }
+    for (const s of sampled.stats) stats.push({ recon: recon.id, ...s });
+    warnings.push(...sampled.warnings);
+    done++;
+    config.onProgress?.(done, recons.length, recon.id);
+  }
+  const count = patchRecon.length;
+  const patches = new Float32Array(count * settings.size * settings.size);
+  let offset = 0;
+  for (const c of chunks) {
+    patches.set(c, offset);
+    offset += c.length;
+  }
+  const ds: PatchDataset = {
+    key,
+    size: settings.size,
+    count,
+    patches,
+    labels: Float32Array.from(labels),
+    patchPatient,
+    patchRecon,
+    meta,
+    stats,
+    warnings,
+    config: settings,
+  };
+  if (cacheDir) writeCachedDataset(cacheDir, ds);
+  return ds;
+}
+
+function cachePaths(cacheDir: string, key: string) {
+  return { json: path.join(cacheDir, `${key}.json`), bin: path.join(cacheDir, `${key}.f32`) };
+}
+
+function readCachedDataset(cacheDir: string, key: string): PatchDataset | undefined {
+  const p = cachePaths(cacheDir, key);
+  if (!fs.existsSync(p.json) || !fs.existsSync(p.bin)) return undefined;
+  try {
+    const header = JSON.parse(fs.readFileSync(p.json, 'utf8')) as CachedHeader;
+    const buf = fs.readFileSync(p.bin);
+    const area = header.size * header.size;
+    const expected = header.count * (area + 3) * 4;
+    if (header.format !== DATASET_FORMAT_VERSION || header.key !== key || buf.byteLength !== expected) return undefined;
+    const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    return {
+      ...header,
+      patches: all.subarray(0, header.count * area),
+      labels: all.subarray(header.count * area),
+    };
+  } catch {
+    // A damaged cache entry is rebuilt rather than trusted.
+    return undefined;
+  }
+}
+
+function writeCachedDataset(cacheDir: string, ds: PatchDataset): void {
+  const p = cachePaths(cacheDir, ds.key);
+  const all = new Float32Array(ds.patches.length + ds.labels.length);
+  all.set(ds.patches, 0);
+  all.set(ds.labels, ds.patches.length);
+  // Binary first, header last: a header only exists next to complete data.
+  writeFileAtomic(p.bin, new Uint8Array(all.buffer));
+  const header: CachedHeader = {
+    format: DATASET_FORMAT_VERSION,
+    key: ds.key,
+    size: ds.size,
+    count: ds.count,
+    patchPatient: ds.patchPatient,
+    patchRecon: ds.patchRecon,
+    meta: ds.meta,
+    stats: ds.stats,
+    warnings: ds.warnings,
+    config: ds.config,
+  };
+  writeJsonAtomic(p.json, header);
+}
+
+/** Indices of the patches that belong to the given patients, in dataset order. */
+export function subsetIndices(ds: PatchDataset, patientIds: readonly string[]): Int32Array {
+  const wanted = new Set(patientIds);
+  const known = new Set(ds.patchPatient);
+  for (const id of wanted) if (!known.has(id)) throw new Error(`subsetIndices: patient '${id}' has no patches in dataset ${ds.key}`);
+  const out: number[] = [];
+  for (let i = 0; i < ds.count; i++) if (wanted.has(ds.patchPatient[i])) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** The grey patches at `indices`, copied into one array (count * size * size). */
+export function gatherPatches(ds: PatchDataset, indices: ArrayLike<number>): Float32Array {
+  const area = ds.size * ds.size;
+  const out = new Float32Array(indices.length * area);
+  for (let n = 0; n < indices.length; n++) {
+    const i = indices[n];
+    if (!(i >= 0 && i < ds.count)) throw new Error(`gatherPatches: index ${i} out of range [0, ${ds.count})`);
+    out.set(ds.patches.subarray(i * area, (i + 1) * area), n * area);
+  }
+  return out;
+}
+
+/** Labels at `indices` (count * 3, METRICS order). */
+export function gatherLabels(ds: PatchDataset, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * 3);
+  for (let n = 0; n < indices.length; n++) out.set(ds.labels.subarray(indices[n] * 3, indices[n] * 3 + 3), n * 3);
+  return out;
+}
+
+/** Backbone input for the patches at `indices`: [b, size, size, 3], 0-255 then Keras preprocessing `mode`. */
+export function toBackboneInput(ds: PatchDataset, indices: ArrayLike<number>, mode: PreprocessingMode): tf.Tensor4D {
+  return patchesToTensor(gatherPatches(ds, indices), indices.length, ds.size, mode);
+}

@@ -1,0 +1,4 @@
+export * from './normalize';
+export * from './sampler';
+export * from './preprocess';
+export * from './dataset';

@@ -1,0 +1,5 @@
+export * from './template';
+export * from './geometry';
+export * from './resample';
+export * from './morphology';
+export * from './phantom';

@@ -1,0 +1,4 @@
+export * from './projector';
+export * from './acquisition';
+export * from './osem';
+export * from './filter';

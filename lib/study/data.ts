@@ -1,0 +1,107 @@
+/**
+ * The patch data a study runs on, as workers see it: loaded from a cohort manifest (through
+ * lib/patches' cache) or, for tests and imported data, from a self-contained dataset file.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+
+/** The part of lib/patches' PatchDataset a study needs. */
+export interface StudyDataset {
+  key: string;
+  size: number;
+  count: number;
+  patches: Float32Array;
+  labels: Float32Array;
+  patchPatient: string[];
+}
+
+/** Where the data came from, for every record. */
+export interface DataProvenance {
+  kind: 'synthetic' | 'real';
+  manifest: string;
+  manifestSha256: string;
+  patchSetHash: string;
+}
+
+/** How a worker finds the data (serialisable). */
+export type DataSource =
+  | { kind: 'manifest'; manifestPath: string; patchConfig: Record<string, unknown> }
+  | { kind: 'file'; file: string };
+
+interface DatasetFileHeader {
+  schema: 'pet-iqa/study-dataset@1';
+  key: string;
+  size: number;
+  count: number;
+  patchPatient: string[];
+  provenance: DataProvenance;
+}
+
+/** Writes a dataset as `<file>` (JSON) + `<file>.f32` (patches then labels). */
+export function writeDatasetFile(file: string, ds: StudyDataset, provenance: DataProvenance): void {
+  if (ds.patches.length !== ds.count * ds.size * ds.size || ds.labels.length !== ds.count * 3 || ds.patchPatient.length !== ds.count) {
+    throw new Error(`writeDatasetFile: inconsistent dataset (count ${ds.count}, size ${ds.size})`);
+  }
+  const bin = new Float32Array(ds.patches.length + ds.labels.length);
+  bin.set(ds.patches);
+  bin.set(ds.labels, ds.patches.length);
+  writeFileAtomic(`${file}.f32`, new Uint8Array(bin.buffer));
+  const header: DatasetFileHeader = { schema: 'pet-iqa/study-dataset@1', key: ds.key, size: ds.size, count: ds.count, patchPatient: ds.patchPatient, provenance };
+  writeJsonAtomic(file, header);
+}
+
+export function readDatasetFile(file: string): { ds: StudyDataset; provenance: DataProvenance } {
+  const h = JSON.parse(fs.readFileSync(file, 'utf8')) as DatasetFileHeader;
+  if (h.schema !== 'pet-iqa/study-dataset@1') throw new Error(`${file}: not a pet-iqa/study-dataset@1 file`);
+  const buf = fs.readFileSync(`${file}.f32`);
+  const all = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(all.buffer).set(buf);
+  const np = h.count * h.size * h.size;
+  if (all.length !== np + h.count * 3) throw new Error(`${file}.f32: ${all.length} values, expected ${np + h.count * 3}`);
+  return {
+    ds: { key: h.key, size: h.size, count: h.count, patchPatient: h.patchPatient, patches: all.subarray(0, np), labels: all.subarray(np) },
+    provenance: h.provenance,
+  };
+}
+
+let cached: { source: string; value: { ds: StudyDataset; provenance: DataProvenance; testPatients?: string[] } } | undefined;
+
+/** Loads (once per process) the dataset of a source. */
+export async function loadStudyData(source: DataSource): Promise<{ ds: StudyDataset; provenance: DataProvenance; testPatients?: string[] }> {
+  const k = JSON.stringify(source);
+  if (cached?.source === k) return cached.value;
+  let value: { ds: StudyDataset; provenance: DataProvenance; testPatients?: string[] };
+  if (source.kind === 'file') {
+    value = readDatasetFile(source.file);
+  } else {
+    // Loaded lazily: other stages may be absent in a test that only uses dataset files.
+    const { loadManifest } = require('../manifest') as typeof import('../manifest');
+    const { buildPatchDataset } = require('../patches') as typeof import('../patches');
+    const loaded = loadManifest(source.manifestPath);
+    const ds = await buildPatchDataset(loaded, source.patchConfig);
+    const m = loaded.manifest as unknown as { synthetic?: boolean; testPatients?: string[] };
+    value = {
+      ds,
+      provenance: { kind: m.synthetic === false ? 'real' : 'synthetic', manifest: path.relative(process.cwd(), loaded.file) || loaded.file, manifestSha256: loaded.sha256, patchSetHash: ds.key },
+      testPatients: m.testPatients,
+    };
+  }
+  cached = { source: k, value };
+  return value;
+}
+
+/** Indices of the patches of the given patients (dataset order), with a clear error for unknown ones. */
+export function indicesOf(ds: StudyDataset, patients: readonly string[]): Int32Array {
+  const want = new Set(patients);
+  const known = new Set(ds.patchPatient);
+  for (const p of want) if (!known.has(p)) throw new Error(`patient '${p}' has no patches in dataset ${ds.key}`);
+  const out: number[] = [];
+  for (let i = 0; i < ds.count; i++) if (want.has(ds.patchPatient[i])) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** Unique patients in order of first appearance. */
+export function patientsOf(ds: StudyDataset): string[] {
+  return [...new Set(ds.patchPatient)];
+}

@@ -1,0 +1,90 @@
+/**
+ * Study presets: how big a sweep is. 'smoke' checks the plumbing in CI, 'quick' is the README's
+ * main job (minutes), 'paper' is the full protocol of Hopson et al.
+ */
+import type { BackboneName } from '../backbones/registry';
+import { BACKBONE_NAMES } from '../backbones/registry';
+import type { DesignConfig } from '../design/design';
+import type { PatchDatasetConfig } from '../patches/dataset';
+import type { Regime } from '../types';
+import type { TrainConfig } from '../train/head';
+
+export const PRESET_NAMES = ['smoke', 'quick', 'paper'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export interface StudyPreset {
+  name: PresetName;
+  /** Cohort preset (lib/cohort) generated into results/cohorts/<cohort> when missing. */
+  cohort: PresetName;
+  /** Patch sampling; `size` is also the backbone input size. */
+  patches: Omit<PatchDatasetConfig, 'onProgress' | 'cacheDir'> & { size: number };
+  design: DesignConfig;
+  backbones: BackboneName[];
+  regimes: Regime[];
+  /** Head training (frozen regime). */
+  frozenTrain: TrainConfig;
+  /** Suffix training (partial regime). */
+  partialTrain: TrainConfig;
+  /** The partial regime's single run: fold and training size (the paper: one fold, n = 8). */
+  partial: { fold: number; n: number };
+  /** Fraction of the base's layers frozen in the partial regime. Default 0.6 (the paper). */
+  partialFrozenFraction: number;
+  /** Batch size of feature extraction. */
+  extractBatchSize: number;
+  /** Seed of the study (run seeds derive from it and the run id). */
+  seed: number;
+}
+
+const PAPER_DESIGN: DesignConfig = { folds: 6, validationSize: 2, trainingSizes: [1, 4, 8], ensembleRepeats: 5, ensembleFold: 0, testCount: 3 };
+
+export const PRESETS: Record<PresetName, StudyPreset> = {
+  smoke: {
+    name: 'smoke',
+    cohort: 'smoke',
+    patches: { size: 32, candidates: 200, keep: 3, onTooFew: 'warn', seed: 0 },
+    design: PAPER_DESIGN,
+    backbones: ['MobileNetV3Small', 'MobileNet'],
+    regimes: ['frozen', 'partial'],
+    frozenTrain: { epochs: 5 },
+    partialTrain: { epochs: 2 },
+    partial: { fold: 0, n: 8 },
+    partialFrozenFraction: 0.6,
+    extractBatchSize: 32,
+    seed: 0,
+  },
+  quick: {
+    name: 'quick',
+    cohort: 'quick',
+    patches: { size: 80, candidates: 400, keep: 10, onTooFew: 'warn', seed: 0 },
+    design: PAPER_DESIGN,
+    backbones: ['MobileNetV3Small', 'MobileNet', 'VGG16'],
+    regimes: ['frozen', 'partial'],
+    frozenTrain: { epochs: 40 },
+    partialTrain: { epochs: 3 },
+    partial: { fold: 0, n: 8 },
+    partialFrozenFraction: 0.6,
+    extractBatchSize: 32,
+    seed: 0,
+  },
+  paper: {
+    name: 'paper',
+    cohort: 'paper',
+    patches: { size: 80, candidates: 1000, keep: 100, onTooFew: 'error', seed: 0 },
+    design: PAPER_DESIGN,
+    backbones: [...BACKBONE_NAMES],
+    regimes: ['frozen', 'partial'],
+    frozenTrain: { epochs: 1000, batchSize: 10, learningRate: 1e-4, patience: 0 },
+    partialTrain: { epochs: 1000, batchSize: 10, learningRate: 1e-4, patience: 0 },
+    partial: { fold: 0, n: 8 },
+    partialFrozenFraction: 0.6,
+    extractBatchSize: 32,
+    seed: 0,
+  },
+};
+
+/** A preset by name, with the valid names in the error. */
+export function getPreset(name: string): StudyPreset {
+  const p = (PRESETS as Record<string, StudyPreset>)[name];
+  if (!p) throw new Error(`Unknown preset '${name}'. Valid presets: ${PRESET_NAMES.join(', ')}`);
+  return structuredClone(p);
+}

@@ -1,0 +1,281 @@
+/**
+ * The frozen regime's Dense(3) head trained on cached features with plain Float32Array loops.
+ *
+ * Why not tf.layers: a head step is a 10 x D by D x 3 product; tfjs' per-op overhead and the copies
+ * in and out of the backend cost more than the arithmetic. Here one fused pass over the weights does
+ * gradient + exact Keras Adam per batch of 10, and the features of the whole patch set stay in one
+ * Float32Array addressed by index (no copies per run).
+ */
+import { Rng, deriveSeed } from '../util/rng';
+
+/** Keras (optimizer_v2) Adam settings. */
+export interface AdamConfig {
+  /** Default 1e-4 (the paper). */
+  learningRate?: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-7 (Keras). */
+  epsilon?: number;
+}
+
+export const DEFAULT_ADAM: Required<AdamConfig> = { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+/** Settings of one training run (head or suffix). */
+export interface TrainConfig extends AdamConfig {
+  /** Maximum epochs. Default 1000 (the paper). */
+  epochs?: number;
+  /** Default 10 (the paper). */
+  batchSize?: number;
+  /** Stop when validation loss has not improved for this many epochs; 0 = off (the paper). Default 0. */
+  patience?: number;
+  /** Seed of the initialisation and of the per-epoch data order. Default 0. */
+  seed?: number;
+}
+
+export const DEFAULT_TRAIN: Required<TrainConfig> = { ...DEFAULT_ADAM, epochs: 1000, batchSize: 10, patience: 0, seed: 0 };
+
+/** Resolves defaults and rejects nonsense. */
+export function resolveTrainConfig(cfg: TrainConfig = {}): Required<TrainConfig> {
+  const c = { ...DEFAULT_TRAIN, ...stripUndefined(cfg) };
+  const check = (ok: boolean, what: string) => {
+    if (!ok) throw new Error(`TrainConfig: ${what} (got ${JSON.stringify(cfg)})`);
+  };
+  check(Number.isInteger(c.epochs) && c.epochs >= 1, 'epochs must be an integer >= 1');
+  check(Number.isInteger(c.batchSize) && c.batchSize >= 1, 'batchSize must be an integer >= 1');
+  check(Number.isInteger(c.patience) && c.patience >= 0, 'patience must be an integer >= 0');
+  check(c.learningRate > 0, 'learningRate must be > 0');
+  check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, 'beta1 and beta2 must be in [0, 1)');
+  check(c.epsilon > 0, 'epsilon must be > 0');
+  check(Number.isFinite(c.seed), 'seed must be finite');
+  return c;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** Row-major feature matrix of a whole patch set plus its labels. */
+export interface FeatureMatrix {
+  /** rows x dim */
+  data: Float32Array;
+  rows: number;
+  dim: number;
+}
+
+/** Weights of a Dense(outputs) layer in Keras layout: kernel [dim, outputs] row-major, bias [outputs]. */
+export interface DenseWeights {
+  kernel: Float32Array;
+  bias: Float32Array;
+  dim: number;
+  outputs: number;
+}
+
+/** One epoch of the history, 1-based like Keras' logs. */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  valLoss: number;
+}
+
+export interface TrainResult<W> {
+  /** Weights at the epoch of lowest validation loss. */
+  best: W;
+  /** 1-based epoch of the kept weights. */
+  keptEpoch: number;
+  minValLoss: number;
+  history: EpochLog[];
+  /** Epochs actually run (less than configured with early stopping). */
+  epochsRun: number;
+  seconds: number;
+}
+
+/** Keras glorot_uniform for a Dense kernel (limit sqrt(6 / (fanIn + fanOut))) and a zero bias, seeded. */
+export function glorotDense(dim: number, outputs: number, seed: number): DenseWeights {
+  const rng = new Rng(seed);
+  const limit = Math.sqrt(6 / (dim + outputs));
+  const kernel = new Float32Array(dim * outputs);
+  for (let i = 0; i < kernel.length; i++) kernel[i] = rng.uniform(-limit, limit);
+  return { kernel, bias: new Float32Array(outputs), dim, outputs };
+}
+
+/** Predictions [indices.length x 3] of a Dense(3) head for the given rows. */
+export function predictHead(w: DenseWeights, X: FeatureMatrix, indices: ArrayLike<number>): Float32Array {
+  if (w.outputs !== 3) throw new Error(`predictHead: only 3 outputs are supported, got ${w.outputs}`);
+  if (w.dim !== X.dim) throw new Error(`predictHead: head expects ${w.dim} features, matrix has ${X.dim}`);
+  const D = X.dim;
+  const x = X.data;
+  const k = w.kernel;
+  const out = new Float32Array(indices.length * 3);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
+    if (!(r >= 0 && r < X.rows)) throw new Error(`predictHead: row ${r} outside 0..${X.rows - 1}`);
+    const base = r * D;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let d = 0, j = 0; d < D; d++, j += 3) {
+      const v = x[base + d];
+      s0 += v * k[j];
+      s1 += v * k[j + 1];
+      s2 += v * k[j + 2];
+    }
+    out[i * 3] = s0 + w.bias[0];
+    out[i * 3 + 1] = s1 + w.bias[1];
+    out[i * 3 + 2] = s2 + w.bias[2];
+  }
+  return out;
+}
+
+/** Keras MSE over a set: mean over rows and the 3 outputs. */
+export function mseOf(pred: Float32Array, labels: Float32Array, indices: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i] * 3;
+    for (let m = 0; m < 3; m++) {
+      const e = pred[i * 3 + m] - labels[r + m];
+      s += e * e;
+    }
+  }
+  return s / (indices.length * 3);
+}
+
+export interface HeadTrainArgs {
+  features: FeatureMatrix;
+  /** rows x 3 labels (GQR, PR, DC), the same row order as the features. */
+  labels: Float32Array;
+  train: ArrayLike<number>;
+  validation: ArrayLike<number>;
+  config?: TrainConfig;
+  /** Initial weights; default glorot from deriveSeed(seed, 'init'). */
+  init?: DenseWeights;
+  /** Called after each epoch; return true to stop early (e.g. a time budget). */
+  onEpoch?: (log: EpochLog) => void | boolean;
+}
+
+/**
+ * Trains Dense(3) with MSE and exact Keras Adam on mini-batches in a seeded shuffled order each
+ * epoch, keeping the weights of the epoch with the lowest validation loss (first one on ties, as
+ * Keras' ModelCheckpoint(save_best_only) does).
+ */
+export function trainHead(args: HeadTrainArgs): TrainResult<DenseWeights> {
+  const cfg = resolveTrainConfig(args.config);
+  const { features: X, labels } = args;
+  const D = X.dim;
+  if (X.data.length !== X.rows * D) throw new Error(`trainHead: feature data has ${X.data.length} values, expected ${X.rows} x ${D}`);
+  if (labels.length !== X.rows * 3) throw new Error(`trainHead: labels have ${labels.length} values, expected ${X.rows} x 3`);
+  if (args.train.length === 0) throw new Error('trainHead: empty training set');
+  if (args.validation.length === 0) throw new Error('trainHead: empty validation set');
+  for (const set of [args.train, args.validation]) {
+    for (let i = 0; i < set.length; i++) {
+      if (!(set[i] >= 0 && set[i] < X.rows && Number.isInteger(set[i]))) throw new Error(`trainHead: index ${set[i]} outside 0..${X.rows - 1}`);
+    }
+  }
+  const t0 = performance.now();
+  const w = args.init
+    ? { kernel: Float32Array.from(args.init.kernel), bias: Float32Array.from(args.init.bias), dim: args.init.dim, outputs: args.init.outputs }
+    : glorotDense(D, 3, deriveSeed(cfg.seed, 'init'));
+  if (w.dim !== D || w.outputs !== 3) throw new Error(`trainHead: init weights are ${w.dim} x ${w.outputs}, expected ${D} x 3`);
+  const kernel = w.kernel;
+  const bias = w.bias;
+  const mK = new Float32Array(D * 3);
+  const vK = new Float32Array(D * 3);
+  const mB = new Float64Array(3);
+  const vB = new Float64Array(3);
+  const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = cfg;
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  const orderRng = new Rng(deriveSeed(cfg.seed, 'order'));
+  const order = Array.from(args.train, Number);
+  const B = cfg.batchSize;
+  const rowOff = new Int32Array(B);
+  const err = new Float64Array(B * 3);
+  const x = X.data;
+  let step = 0;
+  let best: DenseWeights = { kernel: Float32Array.from(kernel), bias: Float32Array.from(bias), dim: D, outputs: 3 };
+  let bestLoss = Infinity;
+  let keptEpoch = 0;
+  let sinceBest = 0;
+  const history: EpochLog[] = [];
+  let epoch = 0;
+  for (epoch = 1; epoch <= cfg.epochs; epoch++) {
+    orderRng.shuffle(order);
+    let lossSum = 0;
+    for (let start = 0; start < order.length; start += B) {
+      const nb = Math.min(B, order.length - start);
+      // Forward: predictions and dLoss/dPred = 2 (p - y) / (nb * 3) (Keras MSE: mean over outputs, then batch).
+      const gscale = 2 / (nb * 3);
+      for (let b = 0; b < nb; b++) {
+        const r = order[start + b];
+        const base = r * D;
+        rowOff[b] = base;
+        let s0 = bias[0];
+        let s1 = bias[1];
+        let s2 = bias[2];
+        for (let d = 0, j = 0; d < D; d++, j += 3) {
+          const v = x[base + d];
+          s0 += v * kernel[j];
+          s1 += v * kernel[j + 1];
+          s2 += v * kernel[j + 2];
+        }
+        const e0 = s0 - labels[r * 3];
+        const e1 = s1 - labels[r * 3 + 1];
+        const e2 = s2 - labels[r * 3 + 2];
+        lossSum += e0 * e0 + e1 * e1 + e2 * e2;
+        err[b * 3] = e0 * gscale;
+        err[b * 3 + 1] = e1 * gscale;
+        err[b * 3 + 2] = e2 * gscale;
+      }
+      step++;
+      // Keras Adam: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); w -= lr_t m / (sqrt(v) + eps).
+      const lrt = (lr * Math.sqrt(1 - Math.pow(b2, step))) / (1 - Math.pow(b1, step));
+      // Fused gradient + Adam, one pass over the kernel.
+      for (let d = 0, j = 0; d < D; d++, j += 3) {
+        let g0 = 0;
+        let g1 = 0;
+        let g2 = 0;
+        for (let b = 0; b < nb; b++) {
+          const v = x[rowOff[b] + d];
+          g0 += v * err[b * 3];
+          g1 += v * err[b * 3 + 1];
+          g2 += v * err[b * 3 + 2];
+        }
+        let m = (mK[j] = b1 * mK[j] + c1 * g0);
+        let vv = (vK[j] = b2 * vK[j] + c2 * g0 * g0);
+        kernel[j] -= (lrt * m) / (Math.sqrt(vv) + eps);
+        m = mK[j + 1] = b1 * mK[j + 1] + c1 * g1;
+        vv = vK[j + 1] = b2 * vK[j + 1] + c2 * g1 * g1;
+        kernel[j + 1] -= (lrt * m) / (Math.sqrt(vv) + eps);
+        m = mK[j + 2] = b1 * mK[j + 2] + c1 * g2;
+        vv = vK[j + 2] = b2 * vK[j + 2] + c2 * g2 * g2;
+        kernel[j + 2] -= (lrt * m) / (Math.sqrt(vv) + eps);
+      }
+      for (let o = 0; o < 3; o++) {
+        let g = 0;
+        for (let b = 0; b < nb; b++) g += err[b * 3 + o];
+        mB[o] = b1 * mB[o] + c1 * g;
+        vB[o] = b2 * vB[o] + c2 * g * g;
+        bias[o] -= (lrt * mB[o]) / (Math.sqrt(vB[o]) + eps);
+      }
+    }
+    const loss = lossSum / (order.length * 3);
+    const valLoss = mseOf(predictHead(w, X, args.validation), labels, args.validation);
+    const log = { epoch, loss, valLoss };
+    history.push(log);
+    if (valLoss < bestLoss) {
+      bestLoss = valLoss;
+      keptEpoch = epoch;
+      best = { kernel: Float32Array.from(kernel), bias: Float32Array.from(bias), dim: D, outputs: 3 };
+      sinceBest = 0;
+    } else {
+      sinceBest++;
+    }
+    const stop = args.onEpoch?.(log) === true;
+    if (stop || (cfg.patience > 0 && sinceBest >= cfg.patience)) break;
+  }
+  if (keptEpoch === 0) throw new Error('trainHead: validation loss was never finite (diverged or NaN features)');
+  return { best, keptEpoch, minValLoss: bestLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,6 @@
+export * from './head';
+export * from './metrics';
+export * from './evaluate';
+export * from './graph';
+export * from './features';
+export * from './suffix';

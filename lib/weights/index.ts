@@ -1,0 +1,4 @@
+export * from './h5';
+export * from './tfjs';
+export * from './cache';
+export * from './backbone';

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Idempotent set-up of the pet-iqa workspace on a fresh Debian machine with Node.js:
+#  1. Debian packages the workspace needs, installed only when missing (Jupyter pieces that
+#     execute notebooks, chromium for figure export, python3-nibabel for interoperability tests);
+#  2. npm ci (skipped when node_modules already matches package-lock.json);
+#  3. the tslab TypeScript kernel, registered into a project-local Jupyter prefix (.jupyter/).
+# Safe to run again: each step checks before it acts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+
+DEBIAN_PACKAGES=(
+  python3-nibabel
+  chromium
+  python3-nbconvert
+  python3-nbclient
+  python3-ipykernel
+  python3-ipython
+  python3-jupyter-core
+  python3-jupyter-client
+  jupyter-notebook
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages present"
+fi
+
+# npm ci only when the lock file changed since the last install: it deletes node_modules first.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.pet-iqa-lock-sha256
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ]; then
+  say "node_modules matches package-lock.json"
+else
+  say "npm ci (the native @tensorflow/tfjs-node(-gpu) are optional: their failure to download libtensorflow here is expected)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi
+
+if [ -f scripts/notebooks.ts ]; then
+  say "registering the tslab kernel in .jupyter/"
+  npx tsx scripts/notebooks.ts install-kernel
+fi
+say "done"
