@@ -24,6 +24,8 @@ export interface FeaturesOpts {
   inputSize?: string;
   seed: string;
   backend?: string;
+  /** Output of this layer instead of the model's (for locating a parity difference). */
+  layer?: string;
   json?: boolean;
 }
 
@@ -50,7 +52,18 @@ export async function runFeatures(o: FeaturesOpts, deps: { build?: LoadBackboneA
   const inputSize = o.inputSize !== undefined ? positiveInt(o.inputSize, '--input-size') : h;
 
   const choice = await initBackend(o.backend ? { backend: o.backend } : {});
-  const { model, provenance } = await loadBackboneWithWeights(spec.name, { weights: o.weights, inputSize, seed, build: deps.build });
+  const loaded = await loadBackboneWithWeights(spec.name, { weights: o.weights, inputSize, seed, build: deps.build });
+  const provenance = loaded.provenance;
+  let model = loaded.model;
+  if (o.layer !== undefined) {
+    let target: tf.layers.Layer;
+    try {
+      target = model.getLayer(o.layer);
+    } catch {
+      throw new Error(`--layer: ${spec.name} has no layer '${o.layer}' (layers: ${model.layers.slice(0, 5).map((l) => l.name).join(', ')}, ...)`);
+    }
+    model = tf.model({ inputs: model.inputs, outputs: target.output as tf.SymbolicTensor });
+  }
   const inShape = model.inputs[0].shape;
   if (inShape[1] !== h || inShape[2] !== w || inShape[3] !== c) {
     throw new Error(`${o.input}: images are ${h} x ${w} x ${c} but the ${spec.name} model takes [${inShape.slice(1).join(', ')}] (set --input-size to build it for another size)`);
@@ -82,7 +95,7 @@ export async function runFeatures(o: FeaturesOpts, deps: { build?: LoadBackboneA
   };
   if (o.json) console.log(JSON.stringify(summary, null, 2));
   else console.error(`${spec.name} (${choice.backend}, ${provenance.kind === 'imagenet' ? provenance.file : `random init seed ${provenance.seed}`}): [${x.shape.join(', ')}] -> [${[n, ...outShape].join(', ')}] written to ${o.out} in ${summary.seconds.toFixed(1)} s`);
-  model.dispose();
+  loaded.model.dispose();
   return { shape: [n, ...outShape] };
 }
 
@@ -97,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--input-size <n>', 'build the model for this square size (default: the input height)')
     .option('--seed <n>', 'seed of a random init', '0')
     .option('--backend <name>', 'TensorFlow.js backend (default: PET_IQA_BACKEND or automatic)')
+    .option('--layer <name>', "write this layer's output instead of the model's (parity bisection)")
     .option('--json', 'print a JSON summary on stdout')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -17,6 +17,22 @@ import type { BatchNormalization, BatchNormalizationLayerArgs } from '@tensorflo
 
 type Kwargs = { [key: string]: unknown };
 
+interface LayerVariableLike {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): unknown;
+}
+
+/** Private fields of the tfjs BatchNormalization that the fallback training step needs. */
+interface BNState {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  gamma?: LayerVariableLike;
+  beta?: LayerVariableLike;
+  movingMean: LayerVariableLike;
+  movingVariance: LayerVariableLike;
+}
+
 /**
  * The BatchNormalization class of the tfjs-layers instance that '@tensorflow/tfjs' loaded.
  * Taken from an instance instead of a deep import, because the deep path is a separate ESM build
@@ -47,7 +63,44 @@ export class KerasBatchNormalization extends TfjsBatchNormalization {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return super.call(inputs, this.frozen ? { ...kwargs, training: false } : kwargs);
+    if (this.frozen) return super.call(inputs, { ...kwargs, training: false });
+    const own = this as unknown as BNState;
+    if (kwargs['training'] === true && (own.gamma == null || own.beta == null)) {
+      // tfjs 4.22 reads gamma and beta unconditionally in training mode and throws for
+      // scale=false (InceptionV3, InceptionResNetV2) or center=false.
+      return this.trainingStep(Array.isArray(inputs) ? inputs[0] : inputs, own);
+    }
+    return super.call(inputs, kwargs);
+  }
+
+  /** Training-mode batch normalization without gamma and/or beta, with tfjs's moving-average update. */
+  private trainingStep(x: tf.Tensor, own: BNState): tf.Tensor {
+    return tf.tidy(() => {
+      const ndim = x.rank;
+      const axis = own.axis >= 0 ? own.axis : own.axis + ndim;
+      const reduction = [...Array(ndim).keys()].filter((a) => a !== axis);
+      const shape = Array<number>(ndim).fill(1);
+      shape[axis] = x.shape[axis];
+      const { mean, variance } = tf.moments(x, reduction);
+      const b = (v: tf.Tensor): tf.Tensor => v.reshape(shape);
+      const out = tf.batchNorm(
+        x,
+        b(mean),
+        b(variance),
+        own.beta ? b(own.beta.read()) : undefined,
+        own.gamma ? b(own.gamma.read()) : undefined,
+        own.epsilon,
+      );
+      // Same update as tfjs (moving -= (moving - batch) * (1 - momentum)), outside the gradient tape.
+      const decay = 1 - own.momentum;
+      for (const [variable, value] of [[own.movingMean, mean], [own.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const old = variable.read();
+          variable.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
+        });
+      }
+      return out;
+    });
   }
 }
 tf.serialization.registerClass(KerasBatchNormalization);

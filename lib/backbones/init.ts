@@ -15,7 +15,11 @@ export function glorotUniform(seed: number, layerName: string, part = 'kernel'):
 
 /** Builder arguments with defaults applied and checked; `who` names the builder in errors. */
 export function resolveBackboneArgs(args: BackboneArgs | undefined, who: string, minSize: number): Required<BackboneArgs> {
-  const out = { ...DEFAULT_BACKBONE_ARGS, ...(args ?? {}) };
+  // An explicit `undefined` means "default", as for Keras keyword arguments.
+  const out = {
+    inputSize: args?.inputSize ?? DEFAULT_BACKBONE_ARGS.inputSize,
+    seed: args?.seed ?? DEFAULT_BACKBONE_ARGS.seed,
+  };
   if (!Number.isInteger(out.inputSize) || out.inputSize < minSize) {
     throw new Error(`${who}: inputSize must be an integer >= ${minSize} (as in Keras), got ${out.inputSize}`);
   }

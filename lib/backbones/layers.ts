@@ -281,3 +281,12 @@ export function correctPad(size: [number | null, number | null], kernelSize: num
     [correct - adjust[1], correct],
   ];
 }
+
+/**
+ * One line per entry of `model.layers`: '<layer name>\t<weight shapes>' (shapes 'a x b' joined by ';',
+ * in weight order). Two models with equal signatures have the same layer list and load the same
+ * Keras .h5 weights by position; the tests compare its digest with the one from Keras.
+ */
+export function layerSignature(model: tf.LayersModel): string[] {
+  return model.layers.map((l) => `${l.name}\t${l.weights.map((w) => w.shape.join('x')).join(';')}`);
+}

@@ -64,8 +64,8 @@ export const BACKBONES: Record<BackboneName, BackboneSpec> = {
   MobileNet: spec('MobileNet', 'mobilenet/mobilenet_1_0_224_tf_no_top.h5', undefined, 'tf', 86, 12291),
   MobileNetV2: spec('MobileNetV2', 'mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5', undefined, 'tf', 154, 34563),
   // layers: filled in from the v2.7.0 source by the MobileNetV3 builder's tests (-1 = not stated by the spec).
-  MobileNetV3Large: spec('MobileNetV3Large', 'mobilenet_v3/weights_mobilenet_v3_large_224_1.0_float_no_top.h5', '037116398e07f018c0005ffcb0406831', 'none', -1, 3843),
-  MobileNetV3Small: spec('MobileNetV3Small', 'mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float_no_top.h5', 'be7100780f875c06bcab93d76641aa26', 'none', -1, 3075),
+  MobileNetV3Large: spec('MobileNetV3Large', 'mobilenet_v3/weights_mobilenet_v3_large_224_1.0_float_no_top.h5', '037116398e07f018c0005ffcb0406831', 'none', 269, 3843),
+  MobileNetV3Small: spec('MobileNetV3Small', 'mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float_no_top.h5', 'be7100780f875c06bcab93d76641aa26', 'none', 235, 3075),
   ResNet101: spec('ResNet101', 'resnet/resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5', '88cf7a10940856eca736dc7b7e228a21', 'caffe', 345, 55299),
   ResNet101V2: spec('ResNet101V2', 'resnet/resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5', 'c0ed64b8031c3730f411d2eb4eea35b5', 'tf', 377, 55299),
   ResNet152: spec('ResNet152', 'resnet/resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5', 'ee4c566cf9a93f14d82f913c2dc6dd0c', 'caffe', 515, 55299),

@@ -46,7 +46,7 @@ export interface WriteAllReport {
 }
 
 /** Builds every figure object of the paper from a results folder (no files written). */
-export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, 'manifest' | 'params' | 'only'> & { paramCache?: string } = {}): Record<PaperItem, Figure> {
+export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, 'manifest' | 'params' | 'only' | 'log'> & { paramCache?: string } = {}): Record<PaperItem, Figure> {
   const want = new Set<PaperItem>(opts.only ?? PAPER_ITEMS);
   const out = {} as Record<PaperItem, Figure>;
   const manifest = opts.manifest ?? manifestOf(res);
@@ -69,7 +69,7 @@ export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, '
     }
   }
   if (want.has('table2') || want.has('table3')) {
-    const rows = parameterRows(res, opts.params ?? 'auto', opts.paramCache);
+    const rows = parameterRows(res, opts.params ?? 'auto', opts.paramCache, opts.log);
     if (want.has('table2')) out.table2 = table2(rows);
     if (want.has('table3')) out.table3 = table3(rows);
   }
@@ -91,7 +91,7 @@ export async function writeAllFigures(resultsDir: string, opts: WriteAllOptions 
   const log = opts.log ?? ((m: string) => console.log(m));
   const outDir = opts.outDir ?? path.join(resultsDir, 'figures');
   const res = loadResults(resultsDir);
-  const figs = buildAllFigures(res, { ...opts, paramCache: path.join(outDir, 'parameter-table.json') });
+  const figs = buildAllFigures(res, { ...opts, paramCache: path.join(outDir, 'parameter-table.json'), log });
   const warnings = [...res.warnings];
   const files: string[] = [];
   const items = PAPER_ITEMS.filter((k) => figs[k]);
@@ -137,13 +137,13 @@ function manifestOf(res: StudyResults): string | undefined {
   return path.isAbsolute(m) ? m : [path.resolve(m), path.resolve(res.dir, m)].find((p) => fs.existsSync(p)) ?? path.resolve(m);
 }
 
-function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string): ParameterRow[] {
+function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string, log?: (m: string) => void): ParameterRow[] {
   const fromRuns = parameterRowsFromRuns(res.runs);
   if (mode === 'runs') return fromRuns;
   let table: ParameterRow[] | undefined;
   if (cache && fs.existsSync(cache)) table = JSON.parse(fs.readFileSync(cache, 'utf8')) as ParameterRow[];
   else {
-    table = tryParameterTable();
+    table = tryParameterTable(log);
     if (table && cache) writeJsonAtomic(cache, table);
   }
   if (!table) return fromRuns;

@@ -189,8 +189,7 @@ export function writeFakeCohort(dir: string, opts: { seed?: number; patients?: n
   for (const p of patients) {
     for (const c of [0.5, 1, 5, 10, 25, 50, 100]) {
       const rel = `volumes/${p.id}_${c}pct.nii.gz`;
-      // Only the first patient gets volumes: Fig. 1 shows one patient, and files cost time.
-      if (p === patients[0]) writeNifti(path.join(dir, rel), fakeHeadVolume(dims, c, seed));
+      writeNifti(path.join(dir, rel), fakeHeadVolume(dims, c, deriveSeed(seed, p.id)));
       reconstructions.push({ id: `${p.id}_${c}`, patient: p.id, countPercent: c, path: rel, units: 'Bq/ml' });
     }
   }

@@ -22,3 +22,5 @@ export * from './fake';
 export * from './render';
 export * from './show';
 export * from './export';
+export * from './patches';
+export * from './notebook';

@@ -9,6 +9,8 @@ export interface ParameterRow {
   flattenSize?: number;
   trainableFrozen?: number;
   trainablePartial?: number;
+  /** Base layers frozen in the partial regime (round(0.6 N)). */
+  frozenLayersPartial?: number;
 }
 
 /**
@@ -36,13 +38,23 @@ export function parameterRowsFromRuns(runs: RunRecord[], backbones: readonly str
  * `parameterTable()` of lib/backbones when that module provides it (it builds all 18 models, so
  * callers cache the result), else undefined.
  */
-export function tryParameterTable(): ParameterRow[] | undefined {
+export function tryParameterTable(log: (m: string) => void = () => {}): ParameterRow[] | undefined {
+  let mod: { parameterTable?: (names?: readonly string[], args?: { inputSize?: number; seed?: number; onRow?: (r: ParameterRow, i: number, n: number) => void }) => ParameterRow[] };
   try {
-    // Loaded lazily: lib/backbones pulls in TensorFlow.js and is written by another stage.
+    // Loaded lazily: lib/backbones pulls in TensorFlow.js.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const mod = require('../backbones') as { parameterTable?: () => ParameterRow[] };
-    return typeof mod.parameterTable === 'function' ? mod.parameterTable() : undefined;
-  } catch {
+    mod = require('../backbones');
+  } catch (err) {
+    log(`parameter table: lib/backbones not loadable (${(err as Error).message}); using run records`);
+    return undefined;
+  }
+  if (typeof mod.parameterTable !== 'function') return undefined;
+  log('parameter table: building the 18 backbones once to count parameters (cached afterwards) ...');
+  try {
+    // 80 x 80: the paper's input size, at which Tables II and III are defined.
+    return mod.parameterTable(undefined, { inputSize: 80, seed: 0, onRow: (r, i, n) => log(`  ${i + 1}/${n} ${r.backbone}`) });
+  } catch (err) {
+    log(`parameter table: building the backbones failed (${(err as Error).message}); using run records`);
     return undefined;
   }
 }

@@ -15,7 +15,7 @@ export function table3(rows: ParameterRow[]): Figure {
   const body = rows.map((r) => [
     r.backbone,
     r.layers ?? '',
-    r.layers !== undefined ? Math.round(0.6 * r.layers) : '',
+    r.frozenLayersPartial ?? (r.layers !== undefined ? Math.round(0.6 * r.layers) : ''),
     r.trainablePartial ?? '',
     ...(withTotals
       ? [r.totalParams ?? '', r.trainablePartial !== undefined && r.totalParams ? `${((100 * r.trainablePartial) / r.totalParams).toFixed(1)} %` : '']

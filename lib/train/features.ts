@@ -135,3 +135,17 @@ export function concatRows(parts: FeatureMatrix[][]): FeatureMatrix[] {
     return { data, rows, dim };
   });
 }
+
+/** True when a complete cache entry exists (header and data files of the right size), without reading the data. */
+export function hasFeatureCache(dir: string, key: string): boolean {
+  const json = path.join(dir, `${key}.json`);
+  if (!fs.existsSync(json)) return false;
+  try {
+    const h = JSON.parse(fs.readFileSync(json, 'utf8')) as CacheHeader;
+    if (h.format !== CACHE_FORMAT || h.key !== key) return false;
+    const f = files(dir, key, h.shapes.length);
+    return h.shapes.every((s, i) => fs.existsSync(f.data[i]) && fs.statSync(f.data[i]).size === h.rows * s.reduce((a, b) => a * b, 1) * 4);
+  } catch {
+    return false;
+  }
+}

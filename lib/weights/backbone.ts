@@ -61,13 +61,13 @@ export async function loadBackboneWithWeights(
   const weights = args.weights ?? 'imagenet';
   const seed = args.seed ?? 0;
   const build = args.build ?? defaultBuild();
+  const warn = args.warn ?? ((m: string) => process.stderr.write(m + '\n'));
   const model = build(name, { inputSize: args.inputSize ?? 80, seed });
   try {
     if (weights === 'random') return { model, provenance: { kind: 'random init', seed } };
     if (weights === 'imagenet') {
       const found = findWeights(name, { cacheDir: args.cacheDir, weightsDir: args.weightsDir });
       if (!found.path) {
-        const warn = args.warn ?? ((m: string) => process.stderr.write(m + '\n'));
         warn(
           [
             '!'.repeat(78),
@@ -81,7 +81,12 @@ export async function loadBackboneWithWeights(
         return { model, provenance: { kind: 'random init', seed } };
       }
       await loadKerasH5Weights(model, found.path);
-      return { model, provenance: weightsProvenance(found.path) };
+      const provenance = weightsProvenance(found.path);
+      const expected = getBackboneSpec(name).md5;
+      if (expected && provenance.kind === 'imagenet' && provenance.md5 !== expected) {
+        warn(`WARNING: ${found.path} has md5 ${provenance.md5}, not Keras's ${expected} for ${name}; loaded anyway (its sha256 is recorded). Check with: npm run weights -- verify ${name}`);
+      }
+      return { model, provenance };
     }
     await loadWeightsFile(model, weights);
     return { model, provenance: weightsProvenance(weights) };

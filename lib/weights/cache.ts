@@ -69,10 +69,20 @@ export function hashFileSync(file: string): { md5: string; sha256: string; size:
   return { md5: md5.digest('hex'), sha256: sha.digest('hex'), size };
 }
 
+/** Digests by path, size and mtime: a study loads the same 100-230 MB file for every run. */
+const digestMemo = new Map<string, { md5: string; sha256: string }>();
+
 /** Provenance of a weights file: its path, sha256 and md5. */
 export function weightsProvenance(file: string): WeightsProvenance {
-  const h = hashFileSync(file);
-  return { kind: 'imagenet', file: path.resolve(file), sha256: h.sha256, md5: h.md5 };
+  const abs = path.resolve(file);
+  const st = fs.statSync(abs);
+  const key = `${abs}\0${st.size}\0${st.mtimeMs}`;
+  let h = digestMemo.get(key);
+  if (!h) {
+    h = hashFileSync(abs);
+    digestMemo.set(key, h);
+  }
+  return { kind: 'imagenet', file: abs, sha256: h.sha256, md5: h.md5 };
 }
 
 /** State of one backbone's weight file. */

@@ -142,7 +142,11 @@ export async function readKerasH5(file: string, opts: { onlyShapes?: boolean } =
       }
     }
     if (layerNames === undefined) {
-      throw new Error(`Keras weights file ${file} has no root attribute 'layer_names' (nor layer_names0..k, nor model_weights/): not a Keras legacy HDF5 weights file`);
+      const k3 = f.get('layers') instanceof h5.Group || file.endsWith('.weights.h5');
+      throw new Error(
+        `Keras weights file ${file} has no root attribute 'layer_names' (nor layer_names0..k, nor model_weights/): not a Keras legacy HDF5 weights file` +
+          (k3 ? "; it looks like Keras 3's .weights.h5 format: save with legacy_h5_format.save_weights_to_hdf5_group (see docs/keras-parity.md) or as 'NAME.h5'" : ''),
+      );
     }
     const layers: H5Layer[] = [];
     for (const lname of layerNames) {

@@ -176,6 +176,18 @@ describe('io/nifti', () => {
       });
     }
 
+    it('records units only when known and cuts long descriptions to the 80-byte field', () => {
+      const file = path.join(dir, 'units.nii');
+      writeNifti(file, volumeOf([2, 2, 2], AFFINE, (i) => i, 'Bq/ml'));
+      assert.equal(readNifti(file).description, 'units=Bq/ml');
+      writeNifti(file, volumeOf([2, 2, 2], AFFINE, (i) => i), { description: 'x'.repeat(200) });
+      const v = readNifti(file);
+      assert.equal(v.units, undefined);
+      assert.equal(v.description, 'x'.repeat(79));
+      writeNifti(file, volumeOf([2, 2, 2], AFFINE, (i) => i, 'Bq/ml'), { units: 'kBq/cc' });
+      assert.equal(readNifti(file).units, 'kBq/cc', 'opts.units overrides volume.units');
+    });
+
     it('writes a qform that reproduces the affine (rotation + flip)', () => {
       const file = path.join(dir, 'qform.nii');
       writeNifti(file, volumeOf([3, 3, 3], AFFINE, (i) => i));

@@ -13,10 +13,17 @@ import { maxAbsDiff, tempDir, tinyModel } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+/** The environment without weight-location overrides, so the CLI sees only the test's folders. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['PET_IQA_KERAS_CACHE', 'PET_IQA_WEIGHTS_DIR', 'PET_IQA_WEIGHTS_BASE_URL']) delete env[k];
+  return env;
+}
+
 /** Runs a script with tsx asynchronously (a server in this process must keep answering). */
 function runScript(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, timeout: 60000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, timeout: 60000, env: cleanEnv() }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -53,6 +60,10 @@ describe('features command and weights CLI', () => {
     assert.deepEqual(y.shape, [n, 3]);
     const expected = tf.tidy(() => (src.predict(tf.tensor4d(f32, [n, 8, 8, 3])) as tf.Tensor).dataSync() as Float32Array);
     assert.ok(maxAbsDiff(y.data, expected) < 1e-6, `max diff ${maxAbsDiff(y.data, expected)}`);
+
+    const mid = await runFeatures(opts({ input, weights, layer: 'sep', out: path.join(tmp.dir, 'mid.npy') }), { build: () => tinyModel(44) });
+    assert.deepEqual(mid.shape, [n, 8, 8, 5]);
+    await assert.rejects(runFeatures(opts({ input, weights, layer: 'nope' }), { build: () => tinyModel(45) }), /--layer: VGG16 has no layer 'nope'/);
   });
 
   it('rejects inputs of the wrong rank, channel count or spatial size, naming the file and shapes', async () => {

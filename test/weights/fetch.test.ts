@@ -123,4 +123,25 @@ describe('weights/cache: find, fetch and verify weight files', () => {
     assert.equal(verifyWeights('MobileNet', { cacheDir, weightsDir }).status, 'missing');
     assert.equal(weightsUrl('VGG16', 'http://h/root'), 'http://h/root/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5');
   });
+
+  it('takes the cache folder, weights folder and base URL from the environment', () => {
+    const saved = { ...process.env };
+    try {
+      process.env.PET_IQA_KERAS_CACHE = path.join(tmp.dir, 'envcache');
+      process.env.PET_IQA_WEIGHTS_DIR = path.join(tmp.dir, 'envdir');
+      process.env.PET_IQA_WEIGHTS_BASE_URL = 'http://mirror.invalid/keras';
+      assert.deepEqual(findWeights('Xception').searched.slice(0, 2), [
+        path.join(tmp.dir, 'envcache', 'xception_weights_tf_dim_ordering_tf_kernels_notop.h5'),
+        path.join(tmp.dir, 'envdir', 'xception_weights_tf_dim_ordering_tf_kernels_notop.h5'),
+      ]);
+      assert.equal(weightsUrl('Xception'), 'http://mirror.invalid/keras/xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5');
+      delete process.env.PET_IQA_KERAS_CACHE;
+      assert.match(findWeights('Xception').searched[0], /\.keras[\/\\]models[\/\\]xception_weights/);
+    } finally {
+      for (const k of ['PET_IQA_KERAS_CACHE', 'PET_IQA_WEIGHTS_DIR', 'PET_IQA_WEIGHTS_BASE_URL']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
 });

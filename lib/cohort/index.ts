@@ -1,0 +1,6 @@
+export * from './presets';
+export * from './patients';
+export * from './image-metrics';
+export * from './raters';
+export * from './simulate';
+export * from './generate';

@@ -1,0 +1,61 @@
+/**
+ * Cohort presets. All keep the 13 patients and the 7 count levels; they differ in grid and sampling.
+ */
+import type { AcquisitionConfig, OsemConfig } from '../recon';
+import { DEFAULT_CENTRE_MM, PetGrid } from '../phantom';
+
+export type CohortPresetName = 'smoke' | 'quick' | 'paper';
+
+export interface CohortPreset {
+  name: CohortPresetName;
+  /** The written image grid. */
+  grid: PetGrid;
+  /** Side (voxels) of the centred transverse square that is simulated and reconstructed; the rest is zero-filled. */
+  fovSide: number;
+  /** Projection angles over 180 degrees (a multiple of the 21 subsets). */
+  nAngles: number;
+  /** FWHM (mm) of the 3-D Gaussian post-filter. */
+  postFilterFwhmMm: number;
+  /** Patch size the downstream stages should use with this cohort. */
+  patchSize: number;
+  acquisition?: AcquisitionConfig;
+  osem?: OsemConfig;
+  description: string;
+}
+
+export const COHORT_PRESETS: Record<CohortPresetName, CohortPreset> = {
+  smoke: {
+    name: 'smoke',
+    grid: { dims: [56, 56, 44], voxelMm: 4.18, centreMm: DEFAULT_CENTRE_MM },
+    fovSide: 56,
+    nAngles: 42,
+    postFilterFwhmMm: 4,
+    patchSize: 32,
+    description: 'tiny: 56x56x44 voxels of 4.18 mm, 42 angles; for tests and pipeline checks (patch size 32)',
+  },
+  quick: {
+    name: 'quick',
+    grid: { dims: [112, 112, 88], voxelMm: 2.09, centreMm: DEFAULT_CENTRE_MM },
+    fovSide: 112,
+    nAngles: 84,
+    postFilterFwhmMm: 4,
+    patchSize: 80,
+    description: '112x112x88 voxels of 2.09 mm (80x80 patches fit in every plane), 84 angles',
+  },
+  paper: {
+    name: 'paper',
+    grid: { dims: [344, 344, 127], voxelMm: 2.09, centreMm: DEFAULT_CENTRE_MM },
+    fovSide: 112,
+    nAngles: 126,
+    postFilterFwhmMm: 4,
+    patchSize: 80,
+    description:
+      "the paper's protocol: 344x344x127 voxels of 2.09 mm, OSEM 2 it x 21 subsets, 4 mm post-filter; the central 234 mm holding the head is simulated, 126 angles",
+  },
+};
+
+export function getPreset(name: string): CohortPreset {
+  const p = (COHORT_PRESETS as Record<string, CohortPreset>)[name];
+  if (!p) throw new Error(`unknown cohort preset "${name}" (choose one of ${Object.keys(COHORT_PRESETS).join(', ')})`);
+  return p;
+}

@@ -1,0 +1,7 @@
+export * from './presets';
+export * from './plan';
+export * from './data';
+export * from './jobs';
+export * from './pool';
+export * from './summary';
+export * from './runner';

@@ -1,0 +1,311 @@
+/**
+ * The units of work of a sweep, run in a worker thread (or inline): feature/activation extraction
+ * for a block of patches, and one training run (frozen head or partial suffix) ending in its record.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackboneArgs } from '../backbones/common';
+import { getBackboneSpec, type BackboneName } from '../backbones/registry';
+import { patchesToTensor } from '../patches/preprocess';
+import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { deriveSeed } from '../util/rng';
+import { evaluateRun } from '../train/evaluate';
+import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } from '../train/features';
+import { attachHead, foldBatchNorm, splitModel } from '../train/graph';
+import { glorotDense, predictHead, resolveTrainConfig, trainHead, type FeatureMatrix } from '../train/head';
+import { predictRows, trainSuffix } from '../train/suffix';
+import { indicesOf, loadStudyData, type DataSource, type StudyDataset } from './data';
+import type { RunSpec } from './plan';
+import type { StudyPreset } from './presets';
+
+/** Everything a worker needs, serialisable (sent as workerData). */
+export interface StudyContext {
+  out: string;
+  preset: StudyPreset;
+  /** 'imagenet' | 'random' | a weights file. */
+  weights: string;
+  data: DataSource;
+  /** Feature/activation cache folder. */
+  cacheDir: string;
+  /** Module exporting `buildBackbone(name, args)`; default lib/backbones. Tests pass a small double. */
+  builderModule?: string;
+  /** Backend to force in workers (default: lib/backend's choice). */
+  backend?: string;
+  gitCommit: string;
+  machine: Record<string, unknown>;
+  /** Fold BatchNormalization into convolutions for frozen inference. Default true. */
+  foldBN?: boolean;
+}
+
+export interface ExtractJob {
+  type: 'extract';
+  backbone: string;
+  /** 'features' or `cut<k>`. */
+  kind: string;
+  start: number;
+  end: number;
+  /** Where to write this block: `<partPrefix>.<output>.f32`. */
+  partPrefix: string;
+}
+
+export interface ExtractResult {
+  files: string[];
+  shapes: number[][];
+  rows: number;
+  seconds: number;
+}
+
+export interface RunJob {
+  type: 'run';
+  spec: RunSpec;
+}
+
+export type Job = ExtractJob | RunJob;
+
+type BuildFn = (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
+
+function builder(ctx: StudyContext): BuildFn | undefined {
+  if (!ctx.builderModule) return undefined;
+  const mod = require(ctx.builderModule) as { buildBackbone?: BuildFn };
+  if (typeof mod.buildBackbone !== 'function') throw new Error(`${ctx.builderModule} does not export buildBackbone`);
+  return mod.buildBackbone;
+}
+
+/** Seed of a random-init backbone: one per study (the builders derive per-layer seeds from it). */
+export function weightsSeed(ctx: Pick<StudyContext, 'preset'>): number {
+  return ctx.preset.seed;
+}
+
+/** Loads a backbone with the context's weights (warnings are the main process' job). */
+export async function loadBase(ctx: StudyContext, backbone: string): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
+  const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
+  return loadBackboneWithWeights(backbone as BackboneName, {
+    weights: ctx.weights,
+    inputSize: ctx.preset.patches.size,
+    seed: weightsSeed(ctx),
+    build: builder(ctx),
+    warn: () => undefined,
+  });
+}
+
+/** Preprocessing mode of a backbone (Keras preprocess_input). */
+export function preprocessingOf(backbone: string): PreprocessingMode {
+  return getBackboneSpec(backbone).preprocessing;
+}
+
+/** Frozen layer count of the partial regime: round(fraction x len(base.layers)). */
+export function frozenCount(baseLayers: number, fraction: number): number {
+  return Math.round(fraction * baseLayers);
+}
+
+/** The models whose outputs are cached: flattened (BN-folded) base, or the frozen prefix of the partial split. */
+export function extractionModel(base: tf.LayersModel, kind: string, foldBN: boolean): tf.LayersModel {
+  if (kind === 'features') {
+    const m = foldBN ? foldBatchNorm(base).model : base;
+    return tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${base.name}_features` });
+  }
+  const k = /^cut(\d+)$/.exec(kind);
+  if (!k) throw new Error(`extractionModel: unknown kind '${kind}'`);
+  const cut = Number(k[1]);
+  const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
+  const frozen = new Set(base.layers.slice(0, cut));
+  const split = splitModel(whole, (l) => frozen.has(l));
+  return foldBN ? foldBatchNorm(split.prefix).model : split.prefix;
+}
+
+export function cacheKeyArgs(ctx: StudyContext, backbone: string, kind: string, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
+  return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind };
+}
+
+function inputFn(ds: StudyDataset, mode: PreprocessingMode) {
+  const area = ds.size * ds.size;
+  return (idx: Int32Array) => {
+    const buf = new Float32Array(idx.length * area);
+    idx.forEach((r, i) => buf.set(ds.patches.subarray(r * area, (r + 1) * area), i * area));
+    return patchesToTensor(buf, idx.length, ds.size, mode);
+  };
+}
+
+const baseCache = new Map<string, { model: tf.LayersModel; provenance: WeightsProvenance }>();
+const extractCache = new Map<string, tf.LayersModel>();
+
+/** Extracts features/activations of patches [start, end) and writes them as part files. */
+export async function runExtractJob(ctx: StudyContext, job: ExtractJob, onProgress?: (done: number) => void): Promise<ExtractResult> {
+  const t0 = performance.now();
+  const { ds } = await loadStudyData(ctx.data);
+  const mk = `${job.backbone}|${job.kind}`;
+  let model = extractCache.get(mk);
+  if (!model) {
+    // One backbone at a time per worker: drop the previous ones (memory).
+    for (const m of extractCache.values()) m.dispose();
+    extractCache.clear();
+    let base = baseCache.get(job.backbone);
+    if (!base) {
+      baseCache.clear();
+      base = await loadBase(ctx, job.backbone);
+      baseCache.set(job.backbone, base);
+    }
+    model = extractionModel(base.model, job.kind, ctx.foldBN ?? true);
+    extractCache.set(mk, model);
+  }
+  const { arrays, shapes } = runRows(model, inputFn(ds, preprocessingOf(job.backbone)), job.start, job.end, {
+    batchSize: ctx.preset.extractBatchSize,
+    onBatch: (done) => onProgress?.(done),
+  });
+  const files = arrays.map((a, i) => {
+    const f = `${job.partPrefix}.${i}.f32`;
+    writeFileAtomic(f, new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+    return f;
+  });
+  return { files, shapes, rows: job.end - job.start, seconds: (performance.now() - t0) / 1000 };
+}
+
+let featureMemo: { key: string; arrays: FeatureMatrix[] } | undefined;
+
+function loadCached(ctx: StudyContext, key: string): FeatureMatrix[] {
+  if (featureMemo?.key === key) return featureMemo.arrays;
+  featureMemo = undefined; // free the previous backbone's features before reading the next
+  const c = readFeatureCache(ctx.cacheDir, key);
+  if (!c) throw new Error(`feature cache ${key} is missing in ${ctx.cacheDir} (extraction must run first)`);
+  featureMemo = { key, arrays: c.arrays };
+  return c.arrays;
+}
+
+/** Paths of a run's outputs. */
+export function runPaths(out: string, id: string) {
+  return { record: path.join(out, 'runs', `${id}.json`), model: path.join(out, 'runs', `${id}.model`) };
+}
+
+/** Saves a Dense(3) head as a TensorFlow.js layers model (input = flattened features). */
+export async function saveHead(dir: string, kernel: Float32Array, bias: Float32Array, dim: number): Promise<void> {
+  const { saveTfjsModel } = require('../weights') as typeof import('../weights');
+  const inp = tf.input({ shape: [dim], name: 'features' });
+  const dense = tf.layers.dense({ units: 3, name: 'dense' });
+  const m = tf.model({ inputs: inp, outputs: dense.apply(inp) as tf.SymbolicTensor, name: 'head' });
+  const w = [tf.tensor2d(kernel, [dim, 3]), tf.tensor1d(bias)];
+  m.setWeights(w);
+  tf.dispose(w);
+  await saveTfjsModel(m, dir);
+  m.dispose();
+}
+
+/** Runs one training run and writes `<out>/runs/<id>.model/` then `<out>/runs/<id>.json` (last, atomically). */
+export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { backend: string; provenance: WeightsProvenance }): Promise<RunRecord> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const { ds, provenance: data } = await loadStudyData(ctx.data);
+  const train = indicesOf(ds, spec.trainPatients);
+  const validation = indicesOf(ds, spec.validationPatients);
+  const test = indicesOf(ds, spec.testPatients);
+  const paths = runPaths(ctx.out, spec.id);
+  const timings: Record<string, number> = {};
+  let result: { keptEpoch: number; minValLoss: number; history: RunRecord['history']; epochsRun: number; seconds: number };
+  let preds: { train: Float32Array; validation: Float32Array; test: Float32Array };
+  let trainableParams: number;
+  const extra: Record<string, unknown> = {};
+  const trainCfg = resolveTrainConfig({ ...(spec.regime === 'frozen' ? ctx.preset.frozenTrain : ctx.preset.partialTrain), seed: spec.seed });
+  if (spec.regime === 'frozen') {
+    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, 'features', info.provenance, data.patchSetHash, info.backend));
+    const [features] = loadCached(ctx, key);
+    timings.loadSeconds = (performance.now() - t0) / 1000;
+    const r = trainHead({ features, labels: ds.labels, train, validation, config: trainCfg });
+    result = r;
+    timings.trainSeconds = r.seconds;
+    const t1 = performance.now();
+    preds = { train: predictHead(r.best, features, train), validation: predictHead(r.best, features, validation), test: predictHead(r.best, features, test) };
+    timings.predictSeconds = (performance.now() - t1) / 1000;
+    trainableParams = features.dim * 3 + 3;
+    extra.featureCache = key;
+    extra.flattenSize = features.dim;
+    await saveHead(paths.model, r.best.kernel, r.best.bias, features.dim);
+  } else {
+    const { model: base } = await loadBase(ctx, spec.backbone);
+    const k = frozenCount(base.layers.length, ctx.preset.partialFrozenFraction);
+    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, `cut${k}`, info.provenance, data.patchSetHash, info.backend));
+    const acts = loadCached(ctx, key);
+    const dense = tf.layers.dense({ units: 3, name: 'dense' });
+    const whole = attachHead(base, { dense });
+    const dim = dense.getWeights()[0].shape[0];
+    const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
+    const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
+    dense.setWeights(w);
+    tf.dispose(w);
+    const frozen = new Set(base.layers.slice(0, k));
+    const split = splitModel(whole, (l) => frozen.has(l));
+    timings.loadSeconds = (performance.now() - t0) / 1000;
+    const r = trainSuffix({ model: split.suffix, activations: acts, labels: ds.labels, train, validation, config: trainCfg });
+    result = r;
+    timings.trainSeconds = r.seconds;
+    const t1 = performance.now();
+    preds = { train: predictRows(split.suffix, acts, train), validation: predictRows(split.suffix, acts, validation), test: predictRows(split.suffix, acts, test) };
+    timings.predictSeconds = (performance.now() - t1) / 1000;
+    trainableParams = split.suffix.trainableWeights.reduce((s, v) => s + v.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+    extra.activationCache = key;
+    extra.frozenLayers = k;
+    extra.baseLayers = base.layers.length;
+    extra.cut = split.cut;
+    const { saveTfjsModel } = require('../weights') as typeof import('../weights');
+    await saveTfjsModel(split.suffix, paths.model);
+    whole.dispose();
+    baseCache.clear();
+  }
+  const metrics = evaluateRun({ labels: ds.labels, train, validation, test, predictions: preds, keptEpoch: result.keptEpoch, minValLoss: result.minValLoss });
+  timings.totalSeconds = (performance.now() - t0) / 1000;
+  timings.epochsRun = result.epochsRun;
+  timings.epochsPerSecond = result.epochsRun / Math.max(result.seconds, 1e-9);
+  const record: RunRecord = {
+    schema: 'pet-iqa/run@1',
+    id: spec.id,
+    backbone: spec.backbone,
+    regime: spec.regime,
+    kind: spec.kind,
+    fold: spec.fold,
+    n: spec.n,
+    repeat: spec.repeat,
+    seed: spec.seed,
+    trainPatients: spec.trainPatients,
+    validationPatients: spec.validationPatients,
+    testPatients: spec.testPatients,
+    trainableParams,
+    metrics,
+    history: result.history,
+    timings,
+    provenance: {
+      backend: info.backend,
+      weights: info.provenance,
+      data,
+      preset: ctx.preset.name,
+      config: {
+        train: trainCfg,
+        inputSize: ctx.preset.patches.size,
+        preprocessing: preprocessingOf(spec.backbone),
+        patches: ctx.preset.patches,
+        design: ctx.preset.design,
+        partialFrozenFraction: ctx.preset.partialFrozenFraction,
+        foldBN: ctx.foldBN ?? true,
+        trainCount: train.length,
+        validationCount: validation.length,
+        testCount: test.length,
+        ...extra,
+      },
+      gitCommit: ctx.gitCommit,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: ctx.machine,
+    },
+  };
+  writeJsonAtomic(paths.record, record);
+  return record;
+}
+
+/** Reads a finished record, or undefined when absent or unreadable (then the run is redone). */
+export function readRecord(file: string): RunRecord | undefined {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
+    return r.schema === 'pet-iqa/run@1' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The resumable study runner: cohort -> patches -> design -> cached frozen work -> runs -> records,
+ * summary and kept models. Finished runs (their record exists) are skipped, so a killed sweep
+ * resumes; `shard` splits the run list deterministically between machines.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BACKBONE_NAMES, getBackboneSpec, type BackboneName } from '../backbones/registry';
+import { makeDesign, type StudyDesign } from '../design/design';
+import type { Regime, RunRecord, WeightsProvenance } from '../types';
+import { gitCommit, machineInfo } from '../util/provenance';
+import { projectRoot, stableStringify, writeJsonAtomic } from '../util/files';
+import { concatRows, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
+import { loadStudyData, patientsOf, type DataSource } from './data';
+import { cacheKeyArgs, frozenCount, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
+import { planRuns, shardRuns, type RunSpec } from './plan';
+import { WorkerPool } from './pool';
+import { getPreset, type StudyPreset } from './presets';
+import { collectModels, readRecords, writeSummary } from './summary';
+
+export interface StudyArgs {
+  /** Preset name or a preset object. */
+  preset: string | StudyPreset;
+  /** Output folder. Default `<project>/results/<preset>`. */
+  out?: string;
+  /** Subset of the preset's backbones (or others). */
+  backbones?: string[];
+  /** 'frozen' | 'partial' | 'both'. Default: the preset's. */
+  regime?: 'frozen' | 'partial' | 'both';
+  /** This machine's shard. Default the whole sweep. */
+  shard?: { index: number; count: number };
+  /** 'imagenet' (random init with a loud warning when absent) | 'random' | a file. Default 'imagenet'. */
+  weights?: string;
+  /** Worker threads; 0 runs inline. Default min(2, cpus). */
+  workers?: number;
+  /** Data: default the preset's cohort under results/cohorts/<cohort> (generated when missing). */
+  data?: DataSource;
+  /** Feature cache folder. Default results/cache/features. */
+  cacheDir?: string;
+  /** Test double for the backbone builders (module exporting buildBackbone). */
+  builderModule?: string;
+  /** Backend to force in workers. */
+  backend?: string;
+  /** Show progress bars (default: when stderr is a TTY; otherwise periodic log lines). */
+  progress?: boolean;
+  /** Log lines (default stderr). */
+  log?: (line: string) => void;
+  /** Stop after this many runs (for timed subsets). */
+  maxRuns?: number;
+}
+
+export interface StudyResult {
+  out: string;
+  design: StudyDesign;
+  planned: number;
+  skipped: number;
+  ran: number;
+  records: RunRecord[];
+  extractSeconds: number;
+  runSeconds: number;
+  backend: string;
+}
+
+/** Makes the preset's cohort when its manifest is missing; returns the manifest path. */
+export async function ensureCohort(preset: StudyPreset, log: (s: string) => void): Promise<string> {
+  const dir = path.join(projectRoot(), 'results', 'cohorts', preset.cohort);
+  const manifest = path.join(dir, 'manifest.json');
+  if (fs.existsSync(manifest)) return manifest;
+  log(`Generating the synthetic '${preset.cohort}' cohort in ${dir} ...`);
+  const cohort = require('../cohort') as { generateCohort: (a: { preset: string; outDir: string }) => Promise<{ manifestPath: string }> };
+  const r = await cohort.generateCohort({ preset: preset.cohort, outDir: dir });
+  return r.manifestPath;
+}
+
+/** Weights provenance as the workers will record it (decided once, in the main process). */
+function resolveProvenance(weights: string, backbone: string, seed: number, log: (s: string) => void): WeightsProvenance {
+  if (weights === 'random') return { kind: 'random init', seed };
+  const w = require('../weights') as typeof import('../weights');
+  if (weights === 'imagenet') {
+    const found = w.findWeights(backbone as BackboneName);
+    if (!found.path) {
+      log(
+        [
+          '!'.repeat(78),
+          `WARNING: ImageNet weights for ${backbone} are missing (${getBackboneSpec(backbone).weightsFile}).`,
+          `  Using a RANDOM initialisation (seed ${seed}); every record says "random init".`,
+          `  Fetch them with: npm run weights -- fetch ${backbone}`,
+          '!'.repeat(78),
+        ].join('\n'),
+      );
+      return { kind: 'random init', seed };
+    }
+    return w.weightsProvenance(found.path);
+  }
+  return w.weightsProvenance(weights);
+}
+
+/** A progress display: cli-progress bars on a TTY, else a log line every ~10 %. */
+class Progress {
+  private bar: { start: (t: number, v: number, p?: object) => void; update: (v: number, p?: object) => void; stop: () => void } | undefined;
+  private total = 0;
+  private lastLogged = -1;
+  constructor(
+    private useBars: boolean,
+    private log: (s: string) => void,
+  ) {}
+  start(label: string, total: number): void {
+    this.total = total;
+    this.lastLogged = -1;
+    if (this.useBars) {
+      const cp = require('cli-progress') as typeof import('cli-progress');
+      const b = new cp.SingleBar({ format: `${label.padEnd(9)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {info}`, hideCursor: true, etaBuffer: 20 }, cp.Presets.shades_classic);
+      b.start(total, 0, { info: '' });
+      this.bar = b;
+    } else {
+      this.log(`${label}: 0/${total}`);
+      this.label = label;
+    }
+  }
+  private label = '';
+  update(value: number, info = ''): void {
+    if (this.bar) this.bar.update(value, { info });
+    else {
+      const decile = Math.floor((10 * value) / Math.max(this.total, 1));
+      if (decile !== this.lastLogged) {
+        this.lastLogged = decile;
+        this.log(`${this.label}: ${value}/${this.total} ${info}`);
+      }
+    }
+  }
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+/** Runs (or resumes) a sweep. */
+export async function runStudy(args: StudyArgs): Promise<StudyResult> {
+  const log = args.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const preset = typeof args.preset === 'string' ? getPreset(args.preset) : structuredClone(args.preset);
+  const out = path.resolve(args.out ?? path.join(projectRoot(), 'results', preset.name));
+  const backbones = args.backbones?.length ? args.backbones : preset.backbones;
+  for (const b of backbones) getBackboneSpec(b);
+  const regimes: Regime[] = !args.regime ? preset.regimes : args.regime === 'both' ? ['frozen', 'partial'] : [args.regime];
+  if (!regimes.every((r) => r === 'frozen' || r === 'partial')) throw new Error(`--regime must be frozen, partial or both, got '${args.regime}'`);
+  const workers = args.workers ?? Math.min(2, os.cpus().length);
+  const weights = args.weights ?? 'imagenet';
+  const cacheDir = args.cacheDir ?? path.join(projectRoot(), 'results', 'cache', 'features');
+  fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
+
+  // Data and design (main process; lib/patches caches the patches by content).
+  const data: DataSource = args.data ?? {
+    kind: 'manifest',
+    manifestPath: await ensureCohort(preset, log),
+    patchConfig: { ...preset.patches },
+  };
+  const { ds, provenance: dataProv, testPatients } = await loadStudyData(data);
+  const design = makeDesign(patientsOf(ds), { ...preset.design, seed: preset.design.seed ?? preset.seed }, testPatients);
+  const designFile = path.join(out, 'design.json');
+  if (fs.existsSync(designFile)) {
+    const old = JSON.parse(fs.readFileSync(designFile, 'utf8')) as StudyDesign;
+    if (stableStringify(old) !== stableStringify(design)) {
+      throw new Error(`${designFile} differs from the design of this preset and data; use another --out or delete the folder`);
+    }
+  } else writeJsonAtomic(designFile, design);
+
+  const { initBackend } = require('../backend') as typeof import('../backend');
+  const choice = await initBackend(args.backend ? { backend: args.backend } : {});
+  const ctx: StudyContext = {
+    out,
+    preset,
+    weights,
+    data,
+    cacheDir,
+    builderModule: args.builderModule,
+    backend: args.backend ?? choice.candidate,
+    gitCommit: gitCommit(),
+    machine: { ...machineInfo(), workers },
+    foldBN: true,
+  };
+
+  const all = planRuns({ design, backbones, regimes, partial: preset.partial, seed: preset.seed });
+  const mine = args.shard ? shardRuns(all, args.shard) : all;
+  const todo = mine.filter((r) => !readRecord(runPaths(out, r.id).record));
+  const limited = args.maxRuns !== undefined ? todo.slice(0, args.maxRuns) : todo;
+  log(
+    `study '${preset.name}': ${all.length} runs planned${args.shard ? `, shard ${args.shard.index}/${args.shard.count}: ${mine.length}` : ''}, ` +
+      `${mine.length - todo.length} done, ${limited.length} to run; out ${out}; backend ${choice.backend}; ${workers} worker(s); data ${dataProv.kind} ${dataProv.patchSetHash} (${ds.count} patches of ${ds.size}x${ds.size})`,
+  );
+
+  const pool = new WorkerPool(ctx, workers);
+  const progress = new Progress(args.progress ?? process.stderr.isTTY === true, log);
+  let extractSeconds = 0;
+  let runSeconds = 0;
+  try {
+    const backends = workers > 0 ? await pool.backends() : [choice.backend];
+    const backend = backends[0];
+    if (backends.some((b) => b !== backend)) throw new Error(`workers chose different backends: ${backends.join(', ')}`);
+
+    // Frozen work, once per backbone: what the pending runs need and the cache lacks.
+    const prov = new Map<string, WeightsProvenance>();
+    const needs: Array<{ backbone: string; kind: string; key: string }> = [];
+    for (const r of limited) {
+      if (!prov.has(r.backbone)) prov.set(r.backbone, resolveProvenance(weights, r.backbone, ctx.preset.seed, log));
+      let kind = 'features';
+      if (r.regime === 'partial') {
+        const layers = await baseLayerCount(ctx, r.backbone);
+        kind = `cut${frozenCount(layers, preset.partialFrozenFraction)}`;
+      }
+      const key = featureCacheKey(cacheKeyArgs(ctx, r.backbone, kind, prov.get(r.backbone)!, dataProv.patchSetHash, backend));
+      if (!needs.some((n) => n.key === key) && !hasFeatureCache(cacheDir, key)) needs.push({ backbone: r.backbone, kind, key });
+    }
+    if (needs.length > 0) {
+      const t0 = performance.now();
+      const chunks = Math.max(1, workers);
+      const total = needs.length * ds.count;
+      let doneAll = 0;
+      progress.start('features', total);
+      for (const need of needs) {
+        const blocks = Array.from({ length: chunks }, (_, i) => [Math.floor((i * ds.count) / chunks), Math.floor(((i + 1) * ds.count) / chunks)]).filter(([a, b]) => b > a);
+        const seen = new Array(blocks.length).fill(0);
+        const tb = performance.now();
+        const parts = await Promise.all(
+          blocks.map(([start, end], i) =>
+            pool.run<ExtractResult>(
+              { type: 'extract', backbone: need.backbone, kind: need.kind, start, end, partPrefix: path.join(cacheDir, `.${need.key}.part${i}`) },
+              undefined,
+              (done) => {
+                doneAll += done - seen[i];
+                seen[i] = done;
+                const rate = (seen.reduce((a, b) => a + b, 0) / ((performance.now() - tb) / 1000)).toFixed(1);
+                progress.update(doneAll, `${need.backbone} ${need.kind} ${rate} img/s`);
+              },
+            ),
+          ),
+        );
+        const arrays = concatRows(
+          parts.map((p) =>
+            p.files.map((f, j) => {
+              const buf = fs.readFileSync(f);
+              const data = new Float32Array(buf.byteLength / 4);
+              new Uint8Array(data.buffer).set(buf);
+              const dim = p.shapes[j].reduce((a, b) => a * b, 1);
+              return { data, rows: p.rows, dim };
+            }),
+          ),
+        );
+        writeFeatureCache(cacheDir, need.key, cacheKeyArgs(ctx, need.backbone, need.kind, prov.get(need.backbone)!, dataProv.patchSetHash, backend), arrays, parts[0].shapes, (performance.now() - tb) / 1000);
+        for (const p of parts) for (const f of p.files) fs.rmSync(f, { force: true });
+      }
+      progress.stop();
+      extractSeconds = (performance.now() - t0) / 1000;
+    }
+
+    // Runs. Frozen runs of one backbone share its features: keep them in backbone order.
+    if (limited.length > 0) {
+      const t0 = performance.now();
+      let done = 0;
+      progress.start('runs', limited.length);
+      await Promise.all(
+        limited.map((spec) =>
+          pool.run<{ id: string; testMAE: number }>({ type: 'run', spec }, { backend, provenance: prov.get(spec.backbone)! }).then((r) => {
+            done++;
+            progress.update(done, `${r.id} test MAE ${r.testMAE.toFixed(3)}`);
+          }),
+        ),
+      );
+      progress.stop();
+      runSeconds = (performance.now() - t0) / 1000;
+    }
+  } finally {
+    progress.stop();
+    await pool.close();
+  }
+
+  const records = readRecords(out);
+  const summary = await writeSummary(out, records);
+  const models = collectModels(out, records);
+  log(`wrote ${summary.rows} rows to ${summary.csv}; ${models.length} kept model folder(s) under ${path.join(out, 'models')}`);
+  return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: limited.length, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };
+}
+
+
+const layerCounts = new Map<string, number>();
+
+/** len(base.layers) of a backbone (built once, without weights). */
+async function baseLayerCount(ctx: StudyContext, backbone: string): Promise<number> {
+  const k = `${ctx.builderModule ?? ''}|${backbone}|${ctx.preset.patches.size}`;
+  if (!layerCounts.has(k)) {
+    const build = ctx.builderModule
+      ? (require(ctx.builderModule) as { buildBackbone: (n: string, a: object) => import('@tensorflow/tfjs').LayersModel }).buildBackbone
+      : (require('../backbones') as { buildBackbone: (n: string, a: object) => import('@tensorflow/tfjs').LayersModel }).buildBackbone;
+    const m = build(backbone, { inputSize: ctx.preset.patches.size, seed: 0 });
+    layerCounts.set(k, m.layers.length);
+    m.dispose();
+  }
+  return layerCounts.get(k)!;
+}
+
+/** Backbone names accepted on the command line. */
+export const KNOWN_BACKBONES: readonly string[] = BACKBONE_NAMES;

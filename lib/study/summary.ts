@@ -1,0 +1,195 @@
+/**
+ * Summary table of a sweep (one row per run, plus means per backbone x regime x kind x n) and the
+ * kept models for the scoring tool.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { RunRecord } from '../types';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { readRecord, runPaths } from './jobs';
+
+/** Every finished record under `<out>/runs`, sorted by id. */
+export function readRecords(out: string): RunRecord[] {
+  const dir = path.join(out, 'runs');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .map((f) => readRecord(path.join(dir, f)))
+    .filter((r): r is RunRecord => r !== undefined)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export type SummaryRow = Record<string, string | number | boolean>;
+
+/** One flat row per run. */
+export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
+  return records.map((r) => ({
+    id: r.id,
+    backbone: r.backbone,
+    regime: r.regime,
+    kind: r.kind,
+    fold: r.fold,
+    n: r.n,
+    repeat: r.repeat,
+    trainableParams: r.trainableParams,
+    keptEpoch: r.metrics.keptEpoch,
+    epochsRun: r.timings.epochsRun ?? r.history.length,
+    minValLoss: r.metrics.minValLoss,
+    trainMAE: r.metrics.trainMAE.overall,
+    valMAE: r.metrics.valMAE.overall,
+    testMAE: r.metrics.testMAE.overall,
+    testMAE_GQR: r.metrics.testMAE.GQR,
+    testMAE_PR: r.metrics.testMAE.PR,
+    testMAE_DC: r.metrics.testMAE.DC,
+    testCoV_GQR: r.metrics.testCoV.GQR,
+    testCoV_PR: r.metrics.testCoV.PR,
+    testCoV_DC: r.metrics.testCoV.DC,
+    randomLabelMAE: r.metrics.randomLabelMAE,
+    failedToTrain: r.metrics.failedToTrain,
+    weights: r.provenance.weights.kind,
+    backend: r.provenance.backend,
+    trainSeconds: r.timings.trainSeconds ?? NaN,
+  }));
+}
+
+/** Means over folds/repeats per backbone, regime, kind and n. */
+export function aggregateRows(records: readonly RunRecord[]): SummaryRow[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const k = [r.backbone, r.regime, r.kind, r.n].join('|');
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+  return [...groups.values()].map((rs) => ({
+    backbone: rs[0].backbone,
+    regime: rs[0].regime,
+    kind: rs[0].kind,
+    n: rs[0].n,
+    runs: rs.length,
+    trainableParams: rs[0].trainableParams,
+    minValLoss: mean(rs.map((r) => r.metrics.minValLoss)),
+    trainMAE: mean(rs.map((r) => r.metrics.trainMAE.overall)),
+    testMAE: mean(rs.map((r) => r.metrics.testMAE.overall)),
+    testMAE_std: std(rs.map((r) => r.metrics.testMAE.overall)),
+    failed: rs.filter((r) => r.metrics.failedToTrain).length,
+  }));
+}
+
+function csvOf(rows: SummaryRow[]): string {
+  if (rows.length === 0) return '';
+  const cols = Object.keys(rows[0]);
+  const cell = (v: unknown) => {
+    const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+/**
+ * Writes `<out>/summary.csv` (one row per run, through danfojs when it loads, else a plain writer)
+ * and `<out>/summary.json` (rows + aggregate).
+ */
+export async function writeSummary(out: string, records: readonly RunRecord[]): Promise<{ csv: string; json: string; rows: number }> {
+  const rows = summaryRows(records);
+  const aggregate = aggregateRows(records);
+  const csv = path.join(out, 'summary.csv');
+  const json = path.join(out, 'summary.json');
+  let text: string | undefined;
+  if (rows.length > 0) {
+    try {
+      // danfojs-node pulls a tfjs of its own; load it only here, after the runs.
+      const dfd = require('danfojs-node') as { DataFrame: new (rows: SummaryRow[]) => unknown; toCSV: (df: unknown, opts?: { download?: boolean }) => string };
+      const df = new dfd.DataFrame(rows);
+      text = dfd.toCSV(df, { download: false }) as string;
+    } catch {
+      text = undefined;
+    }
+  }
+  writeFileAtomic(csv, text ?? csvOf(rows));
+  writeJsonAtomic(json, { schema: 'pet-iqa/summary@1', runs: rows, aggregate });
+  return { csv, json, rows: rows.length };
+}
+
+/** Metadata a scoring tool needs to use a kept model. */
+export interface KeptModelMeta {
+  schema: 'pet-iqa/model@1';
+  backbone: string;
+  regime: string;
+  /** 'fold' (best fold run by validation loss) or 'ensemble' (members member0..). */
+  kind: 'fold' | 'ensemble';
+  /** What the folder's model.json takes: flattened backbone features (frozen) or the cut activations (partial). */
+  input: string;
+  weights: RunRecord['provenance']['weights'];
+  inputSize: number;
+  preprocessing: unknown;
+  patches: unknown;
+  foldBN: unknown;
+  frozenLayers?: unknown;
+  labelScale: { min: 0; max: 3; outputs: ['GQR', 'PR', 'DC'] };
+  runs: Array<{ id: string; member?: string; minValLoss: number; testMAE: RunRecord['metrics']['testMAE']; seed: number }>;
+  data: RunRecord['provenance']['data'];
+  backend: string;
+  gitCommit: string;
+}
+
+function copyDir(src: string, dst: string): void {
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dst, f));
+}
+
+function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble'): KeptModelMeta {
+  const r = rs[0];
+  const c = r.provenance.config;
+  return {
+    schema: 'pet-iqa/model@1',
+    backbone: r.backbone,
+    regime: r.regime,
+    kind,
+    input: r.regime === 'frozen' ? 'flattened backbone output (BN folded into convolutions when foldBN), rows of length flattenSize' : 'activations of the frozen prefix at the cut (one input per cut tensor, see cut)',
+    weights: r.provenance.weights,
+    inputSize: c.inputSize as number,
+    preprocessing: c.preprocessing,
+    patches: c.patches,
+    foldBN: c.foldBN,
+    ...(r.regime === 'partial' ? { frozenLayers: c.frozenLayers, cut: c.cut, baseLayers: c.baseLayers } : { flattenSize: c.flattenSize }),
+    labelScale: { min: 0, max: 3, outputs: ['GQR', 'PR', 'DC'] },
+    runs: rs.map((x, i) => ({ id: x.id, ...(kind === 'ensemble' ? { member: `member${i}` } : {}), minValLoss: x.metrics.minValLoss, testMAE: x.metrics.testMAE, seed: x.seed })),
+    data: r.provenance.data,
+    backend: r.provenance.backend,
+    gitCommit: r.provenance.gitCommit,
+  };
+}
+
+/**
+ * `<out>/models/<backbone>__<regime>/`: the fold run with the lowest validation loss at the largest
+ * n; `<out>/models/<backbone>__<regime>__ensemble/member<r>/`: the ensemble at the largest n.
+ * Each folder has model.json + weights.bin (TensorFlow.js layers format) and meta.json.
+ */
+export function collectModels(out: string, records: readonly RunRecord[]): string[] {
+  const written: string[] = [];
+  const byKey = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const k = `${r.backbone}__${r.regime}${r.kind === 'ensemble' ? '__ensemble' : ''}`;
+    byKey.set(k, [...(byKey.get(k) ?? []), r]);
+  }
+  for (const [k, rs] of byKey) {
+    const maxN = Math.max(...rs.map((r) => r.n));
+    const atN = rs.filter((r) => r.n === maxN && fs.existsSync(runPaths(out, r.id).model));
+    if (atN.length === 0) continue;
+    const dir = path.join(out, 'models', k);
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (k.endsWith('__ensemble')) {
+      const members = atN.sort((a, b) => a.repeat - b.repeat);
+      members.forEach((r, i) => copyDir(runPaths(out, r.id).model, path.join(dir, `member${i}`)));
+      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf(members, 'ensemble'));
+    } else {
+      const best = atN.reduce((a, b) => (b.metrics.minValLoss < a.metrics.minValLoss ? b : a));
+      copyDir(runPaths(out, best.id).model, dir);
+      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf([best], 'fold'));
+    }
+    written.push(dir);
+  }
+  return written;
+}

@@ -1,0 +1,224 @@
+/**
+ * npm run -s bench -- --json [--backbones A,B] [--workers 2] [--no-paper]
+ *
+ * Prints one JSON object: backend; inference img/s per backbone (batch 32, 80x80, BN folded,
+ * median after warm-up; single worker and the sum of `--workers` concurrent workers);
+ * frozenEpoch (head epoch on cached features vs the naive loop that runs the backbone every epoch);
+ * partialStep (one batch-10 training step of the cached suffix vs the whole model); peakRssMB;
+ * and an extrapolation of the full 'paper' frozen study from timed head epochs.
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { Worker, isMainThread, parentPort, workerData } from 'worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { Command } from 'commander';
+import { initBackend } from '../lib/backend';
+import { BACKBONES, BACKBONE_NAMES, type BackboneName } from '../lib/backbones/registry';
+import { attachHead, foldBatchNorm, splitModel } from '../lib/train/graph';
+import { trainHead, glorotDense } from '../lib/train/head';
+import { KerasAdam } from '../lib/train/suffix';
+import { Rng } from '../lib/util/rng';
+
+type Build = (name: BackboneName, args: { inputSize?: number; seed?: number }) => tf.LayersModel;
+const build = (): Build => (require('../lib/backbones') as { buildBackbone: Build }).buildBackbone;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Images per second of the BN-folded base, batch 32, median of `reps` after 2 warm-ups. */
+function inferenceRate(name: BackboneName, reps: number, size = 80, seconds?: number): number {
+  const base = build()(name, { inputSize: size });
+  const folded = foldBatchNorm(base).model;
+  const x = tf.randomUniform([32, size, size, 3], -1, 1);
+  const once = () => {
+    const t0 = performance.now();
+    tf.tidy(() => (folded.predict(x) as tf.Tensor).dataSync());
+    return (performance.now() - t0) / 1000;
+  };
+  once();
+  once();
+  const ts: number[] = [];
+  const end = seconds ? performance.now() + seconds * 1000 : Infinity;
+  for (let i = 0; i < reps || performance.now() < end; i++) {
+    ts.push(once());
+    if (seconds && performance.now() >= end && i + 1 >= reps) break;
+  }
+  x.dispose();
+  base.dispose();
+  return 32 / median(ts);
+}
+
+/** Seconds of one step: batch 10, MSE, Keras Adam; `model` trains its trainable weights. */
+function stepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: number): number {
+  const y = tf.randomUniform([10, 3], 0, 3);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = new KerasAdam(vars, { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+  const step = () => {
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    opt.apply(vars.map((v) => grads[v.name]));
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+    return (performance.now() - t0) / 1000;
+  };
+  step();
+  const ts = Array.from({ length: reps }, step);
+  opt.dispose();
+  y.dispose();
+  return median(ts);
+}
+
+function flattenSize(name: BackboneName): number {
+  return (BACKBONES[name].tableIITrainable - 3) / 3;
+}
+
+/** Seconds per head epoch (train rows, 1800 validation rows) at feature size dim, measured over `epochs`. */
+function headEpochSeconds(dim: number, trainRows: number, epochs = 2): number {
+  const valRows = 1800;
+  const rows = trainRows + valRows;
+  const rng = new Rng(1);
+  const data = new Float32Array(rows * dim);
+  for (let i = 0; i < data.length; i++) data[i] = rng.next();
+  const labels = new Float32Array(rows * 3);
+  for (let i = 0; i < labels.length; i++) labels[i] = rng.int(7) / 2;
+  const train = Int32Array.from({ length: trainRows }, (_, i) => i);
+  const validation = Int32Array.from({ length: valRows }, (_, i) => trainRows + i);
+  const r = trainHead({ features: { data, rows, dim }, labels, train, validation, init: glorotDense(dim, 3, 1), config: { epochs } });
+  return r.seconds / epochs;
+}
+
+async function workerMain(): Promise<void> {
+  await initBackend();
+  const { name, reps, seconds } = workerData as { name: BackboneName; reps: number; seconds: number };
+  parentPort!.postMessage({ rate: inferenceRate(name, reps, 80, seconds) });
+}
+
+/** Sum of images per second of k workers running the same benchmark at the same time. */
+async function concurrentRate(name: BackboneName, k: number, seconds: number): Promise<number> {
+  const rates = await Promise.all(
+    Array.from({ length: k }, () =>
+      new Promise<number>((resolve, reject) => {
+        const w = new Worker(__filename, { execArgv: ['--require', 'tsx/cjs'], workerData: { name, reps: 5, seconds } });
+        w.on('message', (m: { rate: number }) => {
+          resolve(m.rate);
+          void w.terminate();
+        });
+        w.on('error', reject);
+      }),
+    ),
+  );
+  return rates.reduce((a, b) => a + b, 0);
+}
+
+async function main(): Promise<void> {
+  const o = new Command()
+    .option('--json', 'print JSON only')
+    .option('--backbones <list>', 'backbones (default ResNet50,DenseNet121,MobileNetV2)')
+    .option('--workers <k>', 'concurrent workers for the aggregate inference rate', (v) => Number(v), Math.min(2, os.cpus().length))
+    .option('--reps <n>', 'timed repetitions', (v) => Number(v), 5)
+    .option('--no-paper', 'skip the paper extrapolation (head epochs at every flatten size)')
+    .parse()
+    .opts<{ json?: boolean; backbones?: string; workers: number; reps: number; paper: boolean }>();
+  const names = (o.backbones?.split(',') ?? ['ResNet50', 'DenseNet121', 'MobileNetV2']).map((s) => s.trim()) as BackboneName[];
+  for (const n of names) if (!BACKBONE_NAMES.includes(n)) throw new Error(`unknown backbone ${n}; valid: ${BACKBONE_NAMES.join(', ')}`);
+  const choice = await initBackend();
+  const log = (s: string) => {
+    if (!o.json) process.stderr.write(s + '\n');
+  };
+  const result: Record<string, unknown> = {
+    backend: choice.backend,
+    simd: choice.simd,
+    threadsPerWorker: choice.threads,
+    loadAverage: os.loadavg(),
+    cpus: os.cpus().length,
+  };
+  const inference: Array<Record<string, unknown>> = [];
+  const frozenEpoch: Array<Record<string, unknown>> = [];
+  const partialStep: Array<Record<string, unknown>> = [];
+  for (const name of names) {
+    const single = inferenceRate(name, o.reps);
+    const multi = o.workers > 1 ? await concurrentRate(name, o.workers, Math.max(3, (32 * o.reps) / single)) : single;
+    inference.push({ backbone: name, imagesPerSecond: multi, imagesPerSecondOneWorker: single, workers: o.workers, batch: 32, inputSize: 80, bnFolded: true });
+    log(`${name}: ${single.toFixed(1)} img/s (1 worker), ${multi.toFixed(1)} img/s (${o.workers} workers)`);
+
+    // Frozen epoch at paper scale (n = 8: 7,200 training + 1,800 validation patches).
+    const dim = flattenSize(name);
+    const cached = headEpochSeconds(dim, 7200, 1);
+    // Naive: every epoch runs the (unfolded) backbone on all 9,000 patches and trains the head through
+    // the whole model; measured on a few batch-10 steps, scaled to 720 steps + validation inference.
+    const base = build()(name, { inputSize: 80 });
+    for (const l of base.layers) l.trainable = false;
+    const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
+    const x10 = tf.randomUniform([10, 80, 80, 3], -1, 1);
+    const naiveStep = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)));
+    const naive = 720 * naiveStep + 1800 / single;
+    frozenEpoch.push({ backbone: name, cachedSeconds: cached, naiveSeconds: naive, naiveStepSeconds: naiveStep, flattenSize: dim, note: 'naive = 720 measured batch-10 steps through the frozen backbone + 1,800 validation images at the inference rate' });
+    log(`${name}: frozen epoch ${cached.toFixed(2)} s cached vs ${naive.toFixed(0)} s naive`);
+
+    // Partial regime step (batch 10): cached suffix vs whole model with the frozen prefix in the loop.
+    for (const l of base.layers) l.trainable = true;
+    const k = Math.round(0.6 * base.layers.length);
+    const frozen = new Set(base.layers.slice(0, k));
+    base.layers.forEach((l) => (l.trainable = !frozen.has(l)));
+    const split = splitModel(whole, (l) => frozen.has(l));
+    const acts = split.prefix.predict(x10);
+    const suffixSeconds = stepSeconds(split.suffix, Array.isArray(acts) ? acts : [acts], o.reps);
+    const wholeSeconds = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)));
+    partialStep.push({ backbone: name, suffixSeconds, wholeSeconds, frozenLayers: k, baseLayers: base.layers.length, cut: split.cut.map((c) => `${c.name}:${c.shape.join('x')}`) });
+    log(`${name}: partial step ${(suffixSeconds * 1000).toFixed(0)} ms suffix vs ${(wholeSeconds * 1000).toFixed(0)} ms whole`);
+    tf.dispose([x10, ...(Array.isArray(acts) ? acts : [acts])]);
+    whole.dispose();
+  }
+  result.inference = inference;
+  result.frozenEpoch = frozenEpoch;
+  result.partialStep = partialStep;
+
+  if (o.paper) {
+    // Paper frozen study: 18 backbones x (6 folds x n in {1,4,8} + 5 repeats x n in {1,4,8}), 1000 epochs.
+    // Head epoch time is linear in the training rows (+ a validation term): measure at n = 1 and n = 8 per flatten size.
+    const dims = [...new Set(BACKBONE_NAMES.map(flattenSize))].sort((a, b) => a - b);
+    const perDim = new Map<number, { t1: number; t8: number }>();
+    for (const d of dims) {
+      perDim.set(d, { t1: headEpochSeconds(d, 900, 1), t8: headEpochSeconds(d, 7200, 1) });
+      log(`head epoch at flatten ${d}: n=1 ${perDim.get(d)!.t1.toFixed(3)} s, n=8 ${perDim.get(d)!.t8.toFixed(3)} s`);
+    }
+    const at = (d: number, rows: number) => {
+      const { t1, t8 } = perDim.get(d)!;
+      return t1 + ((t8 - t1) * (rows - 900)) / (7200 - 900);
+    };
+    let headSeconds = 0;
+    for (const b of BACKBONE_NAMES) {
+      const d = flattenSize(b);
+      for (const rows of [900, 3600, 7200]) headSeconds += 11 * 1000 * at(d, rows); // 6 folds + 5 repeats
+    }
+    const workers = o.workers;
+    const meanRate = inference.reduce((a, r) => a + (r.imagesPerSecond as number), 0) / inference.length;
+    const extractSeconds = (18 * 11700) / meanRate;
+    const total = headSeconds / workers + extractSeconds;
+    result.paperFrozenEstimate = {
+      runs: 594,
+      epochs: 1000,
+      headEpochSeconds: Object.fromEntries([...perDim].map(([d, v]) => [d, v])),
+      headCpuHours: headSeconds / 3600,
+      workers,
+      extractionHours: extractSeconds / 3600,
+      extractionNote: `18 backbones x 11,700 patches at the mean measured rate of ${inference.map((r) => r.backbone).join(', ')}`,
+      totalHours: total / 3600,
+      targetHours: 8,
+    };
+    log(`paper frozen study: ~${(total / 3600).toFixed(1)} h with ${workers} workers (target 8 h)`);
+  }
+  result.peakRssMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify(result, null, o.json ? 0 : 2) + '\n');
+}
+
+if (isMainThread) {
+  main().catch((err) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+} else {
+  workerMain().catch((err) => {
+    throw err;
+  });
+}
+void path;

@@ -1,0 +1,44 @@
+/**
+ * npm run reproduce -- --preset smoke|quick|paper [--backbones A,B] [--regime frozen|partial|both]
+ *   [--shard i/N] [--out DIR] [--weights imagenet|random|FILE] [--workers K] [--backend NAME] [--max-runs M]
+ */
+import { Command } from 'commander';
+import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('reproduce')
+    .description('Run (or resume) the backbone comparison study; finished runs are skipped.')
+    .requiredOption('--preset <name>', `preset: ${PRESET_NAMES.join(' | ')}`)
+    .option('--backbones <list>', 'comma-separated backbone names (default: the preset\'s)')
+    .option('--regime <regime>', 'frozen | partial | both (default: the preset\'s)')
+    .option('--shard <i/N>', 'run only shard i of N (1-based), e.g. $SLURM_ARRAY_TASK_ID/8')
+    .option('--out <dir>', 'output folder (default results/<preset>)')
+    .option('--weights <w>', 'imagenet | random | a weights file', 'imagenet')
+    .option('--workers <k>', 'worker threads (0 = inline)', (v) => Number(v))
+    .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
+    .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
+    .option('--no-progress', 'log lines instead of progress bars')
+    .parse();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean }>();
+  if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
+  const r = await runStudy({
+    preset: o.preset,
+    backbones: o.backbones?.split(',').map((s) => s.trim()).filter(Boolean),
+    regime: o.regime as 'frozen' | 'partial' | 'both' | undefined,
+    shard: o.shard ? parseShard(o.shard) : undefined,
+    out: o.out,
+    weights: o.weights,
+    workers: o.workers,
+    backend: o.backend,
+    maxRuns: o.maxRuns,
+    progress: o.progress === false ? false : undefined,
+  });
+  process.stderr.write(`done: ${r.ran} run(s) in ${r.runSeconds.toFixed(1)} s (+${r.extractSeconds.toFixed(1)} s features), ${r.skipped} skipped; ${r.records.length} records in ${r.out}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`reproduce: ${(err as Error).message}\n`);
+  process.exit(1);
+});
