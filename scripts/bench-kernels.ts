@@ -25,6 +25,7 @@ interface BenchOptions {
   resnetBatch: string;
   resnetRuns: string;
   json?: boolean;
+  onlyMissingKernels?: boolean;
 }
 
 type Sym = tf.SymbolicTensor;
@@ -120,25 +121,40 @@ interface TrainResult {
   params: number;
   stepMs: number[];
   medianStepMs: number;
+  /** CPU time of this process per step (user + system): robust to other load on a shared machine. */
+  stepCpuMs: number[];
+  medianStepCpuMs: number;
   imagesPerSecond: number;
   loss: { first: number; last: number };
 }
 
-async function benchTraining(backend: string, opts: { steps: number; warmup: number; batch: number; size: number }): Promise<TrainResult> {
-  const choice = await initBackend({ backend });
+async function benchTraining(
+  backend: string,
+  opts: { steps: number; warmup: number; batch: number; size: number; onlyMissingKernels: boolean },
+): Promise<TrainResult> {
+  const choice = await initBackend({
+    backend,
+    registerWasmKernels: opts.onlyMissingKernels ? { replaceConv2DBackpropInput: false, replaceTile: false } : true,
+  });
   const rng = new Rng(7);
   const model = mobileNetV2Stack(opts.size);
   model.compile({ optimizer: tf.train.adam(1e-4), loss: 'meanSquaredError' });
   const x = uniformTensor([opts.batch, opts.size, opts.size, 3], rng, -1, 1);
   const y = uniformTensor([opts.batch, 3], rng, 0, 3);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   const losses: number[] = [];
   for (let i = 0; i < opts.warmup + opts.steps; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const loss = (await model.trainOnBatch(x, y)) as number;
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
     losses.push(loss);
-    if (i >= opts.warmup) times.push(ms);
+    if (i >= opts.warmup) {
+      times.push(ms);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
   }
   const result: TrainResult = {
     backend: choice.backend,
@@ -146,6 +162,8 @@ async function benchTraining(backend: string, opts: { steps: number; warmup: num
     params: model.countParams(),
     stepMs: times.map((t) => Math.round(t)),
     medianStepMs: Math.round(median(times)),
+    stepCpuMs: cpuTimes.map((t) => Math.round(t)),
+    medianStepCpuMs: Math.round(median(cpuTimes)),
     imagesPerSecond: Number(((opts.batch * 1000) / median(times)).toFixed(1)),
     loss: { first: losses[0], last: losses[losses.length - 1] },
   };
@@ -160,6 +178,7 @@ interface ForwardResult {
   params: number;
   runMs: number[];
   medianRunMs: number;
+  medianRunCpuMs: number;
   imagesPerSecond: number;
   kernelCounts: Record<string, number>;
 }
@@ -169,12 +188,18 @@ async function benchForward(opts: { batch: number; size: number; runs: number })
   const model = resNet50Stack(opts.size);
   const x = uniformTensor([opts.batch, opts.size, opts.size, 3], new Rng(11), -1, 1);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < opts.runs + 1; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const out = model.predict(x) as tf.Tensor;
     await out.data();
     out.dispose();
-    if (i > 0) times.push(performance.now() - t0);
+    const cpu = process.cpuUsage(c0);
+    if (i > 0) {
+      times.push(performance.now() - t0);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
   }
   // Which kernels the forward pass runs: FusedConv2D means tfjs-layers used the fused path.
   const profile = await tf.profile(() => {
@@ -189,6 +214,7 @@ async function benchForward(opts: { batch: number; size: number; runs: number })
     params: model.countParams(),
     runMs: times.map((t) => Math.round(t)),
     medianRunMs: Math.round(median(times)),
+    medianRunCpuMs: Math.round(median(cpuTimes)),
     imagesPerSecond: Number(((opts.batch * 1000) / median(times)).toFixed(1)),
     kernelCounts,
   };
@@ -201,7 +227,7 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('bench:kernels')
     .description('Time a MobileNetV2-style training step per backend (and optionally ResNet50-like inference on wasm)')
-    .option('--backends <list>', `comma-separated, of ${BACKEND_NAMES.join(', ')}`, 'wasm,cpu')
+    .option('--backends <list>', `comma-separated, of ${BACKEND_NAMES.join(', ')} (or none)`, 'wasm,cpu')
     .option('--steps <n>', 'timed training steps per backend', '5')
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--batch <n>', 'training batch size', '10')
@@ -210,6 +236,7 @@ async function main(): Promise<void> {
     .option('--resnet-batch <n>', 'ResNet forward batch size', '32')
     .option('--resnet-runs <n>', 'timed ResNet forward passes', '3')
     .option('--json', 'print JSON only')
+    .option('--only-missing-kernels', "wasm: register only the 3 missing gradient kernels (keep wasm's own Conv2DBackpropInput and Tile)")
     .parse(process.argv);
   const o = program.opts<BenchOptions>();
   const int = (v: string, name: string, min: number) => {
@@ -217,8 +244,8 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
     return n;
   };
-  const backends = o.backends.split(',').map((b) => parseBackendName(b, '--backends'));
-  const settings = { steps: int(o.steps, 'steps', 1), warmup: int(o.warmup, 'warmup', 0), batch: int(o.batch, 'batch', 1), size: int(o.size, 'size', 16) };
+  const backends = o.backends === 'none' ? [] : o.backends.split(',').map((b) => parseBackendName(b, '--backends'));
+  const settings = { steps: int(o.steps, 'steps', 1), warmup: int(o.warmup, 'warmup', 0), batch: int(o.batch, 'batch', 1), size: int(o.size, 'size', 16), onlyMissingKernels: Boolean(o.onlyMissingKernels) };
   const log = (msg: string) => {
     if (!o.json) console.error(msg);
   };
@@ -228,20 +255,20 @@ async function main(): Promise<void> {
     log(`training step, MobileNetV2-style stack, batch ${settings.batch}, ${settings.size}x${settings.size}x3 on ${backend} ...`);
     const r = await benchTraining(backend, settings);
     training.push(r);
-    log(`  ${r.backend}: median ${r.medianStepMs} ms/step (${r.imagesPerSecond} images/s), steps ${r.stepMs.join(', ')} ms`);
+    log(`  ${r.backend}: median ${r.medianStepMs} ms/step wall (${r.imagesPerSecond} images/s), ${r.medianStepCpuMs} ms CPU; steps ${r.stepMs.join(', ')} ms`);
   }
   let forward: ForwardResult | undefined;
   if (o.resnet) {
     const fo = { batch: int(o.resnetBatch, 'resnet-batch', 1), size: settings.size, runs: int(o.resnetRuns, 'resnet-runs', 1) };
     log(`forward, ResNet50-like stack, batch ${fo.batch}, ${fo.size}x${fo.size}x3 on wasm ...`);
     forward = await benchForward(fo);
-    log(`  median ${forward.medianRunMs} ms/batch (${forward.imagesPerSecond} images/s); kernels ${JSON.stringify(forward.kernelCounts)}`);
+    log(`  median ${forward.medianRunMs} ms/batch wall (${forward.imagesPerSecond} images/s), ${forward.medianRunCpuMs} ms CPU; kernels ${JSON.stringify(forward.kernelCounts)}`);
   }
   const report = { settings, training, forward, machine: machineInfo(), tfjs: tf.version.tfjs, date: new Date().toISOString() };
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else if (training.length > 1) {
     const [a, b] = training;
-    log(`${a.backend} vs ${b.backend}: ${(b.medianStepMs / a.medianStepMs).toFixed(1)}x`);
+    log(`${b.backend} / ${a.backend}: ${(b.medianStepMs / a.medianStepMs).toFixed(1)}x wall, ${(b.medianStepCpuMs / a.medianStepCpuMs).toFixed(1)}x CPU`);
   }
 }
 

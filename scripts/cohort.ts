@@ -8,9 +8,10 @@ import * as cliProgress from 'cli-progress';
 import { generateCohort, getPreset, CohortReport } from '../lib/cohort';
 
 function formatTable(report: CohortReport): string {
-  const head = ['count %', 'WM CoV', 'GM/WM CR', 'GM Bq/ml', 'WM Bq/ml', 'GM/WM', 'pattern err', 'prompts/slice', 'label GQR/PR/DC'];
+  const head = ['count %', 'WM noise', 'WM CoV', 'GM/WM CR', 'GM Bq/ml', 'WM Bq/ml', 'GM/WM', 'pattern err', 'prompts/slice', 'label GQR/PR/DC'];
   const rows = report.levels.map((r) => [
     String(r.countPercent),
+    r.wmNoise.toFixed(3),
     r.wmCoV.toFixed(3),
     r.contrastRecovery.toFixed(3),
     r.gmMeanBqMl.toFixed(0),

@@ -5,6 +5,7 @@
  * --fake first writes plausible fake results (seeded) into DIR, for trying the figures out.
  */
 import { Command } from 'commander';
+import * as fs from 'fs';
 import * as path from 'path';
 import { PAPER_ITEMS, writeAllFigures, writeFakeResults, type PaperItem } from '../lib/figures';
 
@@ -28,6 +29,16 @@ async function main(): Promise<void> {
     const seed = typeof o.fake === 'string' ? Number(o.fake) : 1;
     writeFakeResults(o.results, { seed });
     console.log(`wrote fake results (seed ${seed}) to ${o.results}`);
+  }
+  if (!fs.existsSync(path.join(o.results, 'runs'))) {
+    // The study runner writes results/<preset>/; point at the ones that exist rather than failing vaguely.
+    const found = fs.existsSync(o.results)
+      ? fs.readdirSync(o.results).filter((d) => fs.existsSync(path.join(o.results, d, 'runs'))).map((d) => path.join(o.results, d))
+      : [];
+    throw new Error(
+      `no run records in ${path.join(o.results, 'runs')}.` +
+        (found.length ? ` Results folders here: ${found.join(', ')}; pass one with --results, e.g. --results ${found[0]}.` : ' Run `npm run reproduce -- --preset quick` first, or try `--fake`.'),
+    );
   }
   const started = Date.now();
   const report = await writeAllFigures(o.results, { outDir: o.out, manifest: o.manifest, only, params: o.params, noImages: !o.images });

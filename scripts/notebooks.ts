@@ -241,7 +241,10 @@ async function main(): Promise<void> {
     .option('--dir <dir>', 'notebook folder', 'notebooks')
     .action((o: { port: string; dir: string }) => {
       if (!kernelInstalled()) installKernel();
-      const child = spawn(PYTHON, ['-m', 'notebook', '--ip=127.0.0.1', `--port=${o.port}`, '--no-browser', `--notebook-dir=${path.resolve(o.dir)}`], {
+      const args = ['-m', 'notebook', '--ip=127.0.0.1', `--port=${o.port}`, '--no-browser', `--notebook-dir=${path.resolve(o.dir)}`];
+      // Containers often run as root, which Notebook refuses without this flag.
+      if (process.getuid?.() === 0) args.push('--allow-root');
+      const child = spawn(PYTHON, args, {
         env: jupyterEnv(),
         stdio: 'inherit',
       });

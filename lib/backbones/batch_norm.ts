@@ -63,43 +63,53 @@ export class KerasBatchNormalization extends TfjsBatchNormalization {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    if (this.frozen) return super.call(inputs, { ...kwargs, training: false });
+    const training = !this.frozen && kwargs['training'] === true;
     const own = this as unknown as BNState;
-    if (kwargs['training'] === true && (own.gamma == null || own.beta == null)) {
-      // tfjs 4.22 reads gamma and beta unconditionally in training mode and throws for
-      // scale=false (InceptionV3, InceptionResNetV2) or center=false.
-      return this.trainingStep(Array.isArray(inputs) ? inputs[0] : inputs, own);
+    if (own.gamma == null || own.beta == null) {
+      // tfjs 4.22 fails for scale=false (InceptionV3, InceptionResNetV2) or center=false: its
+      // training path reads gamma and beta unconditionally, and under a gradient tape (fit) the
+      // batchNorm kernel tries to save the absent scale even in inference mode.
+      return this.normalizeWithoutAffine(Array.isArray(inputs) ? inputs[0] : inputs, own, training);
     }
-    return super.call(inputs, kwargs);
+    return super.call(inputs, { ...kwargs, training });
   }
 
-  /** Training-mode batch normalization without gamma and/or beta, with tfjs's moving-average update. */
-  private trainingStep(x: tf.Tensor, own: BNState): tf.Tensor {
+  /**
+   * Batch normalization with ones/zeros standing in for an absent gamma/beta: batch statistics and
+   * tfjs's moving-average update when training, moving statistics otherwise.
+   */
+  private normalizeWithoutAffine(x: tf.Tensor, own: BNState, training: boolean): tf.Tensor {
     return tf.tidy(() => {
       const ndim = x.rank;
       const axis = own.axis >= 0 ? own.axis : own.axis + ndim;
-      const reduction = [...Array(ndim).keys()].filter((a) => a !== axis);
       const shape = Array<number>(ndim).fill(1);
       shape[axis] = x.shape[axis];
-      const { mean, variance } = tf.moments(x, reduction);
-      const b = (v: tf.Tensor): tf.Tensor => v.reshape(shape);
-      const out = tf.batchNorm(
+      // Channels-last statistics broadcast as they are (and tfjs's batchNorm gradient needs them 1-D).
+      const b = (v: tf.Tensor): tf.Tensor => (axis === ndim - 1 ? v : v.reshape(shape));
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (training) {
+        ({ mean, variance } = tf.moments(x, [...Array(ndim).keys()].filter((a) => a !== axis)));
+        // The update tfjs makes: moving -= (moving - batch) * (1 - momentum); variable writes are not taped.
+        const decay = 1 - own.momentum;
+        for (const [variable, value] of [[own.movingMean, mean], [own.movingVariance, variance]] as const) {
+          tf.tidy(() => {
+            const old = variable.read();
+            variable.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
+          });
+        }
+      } else {
+        mean = own.movingMean.read();
+        variance = own.movingVariance.read();
+      }
+      return tf.batchNorm(
         x,
         b(mean),
         b(variance),
-        own.beta ? b(own.beta.read()) : undefined,
-        own.gamma ? b(own.gamma.read()) : undefined,
+        b(own.beta ? own.beta.read() : tf.zerosLike(mean)),
+        b(own.gamma ? own.gamma.read() : tf.onesLike(mean)),
         own.epsilon,
       );
-      // Same update as tfjs (moving -= (moving - batch) * (1 - momentum)), outside the gradient tape.
-      const decay = 1 - own.momentum;
-      for (const [variable, value] of [[own.movingMean, mean], [own.movingVariance, variance]] as const) {
-        tf.tidy(() => {
-          const old = variable.read();
-          variable.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
-        });
-      }
-      return out;
     });
   }
 }

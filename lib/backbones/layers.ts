@@ -85,7 +85,7 @@ export interface TFOpLambdaArgs extends LayerArgs {
  * Element-wise, so the output shape is the input shape.
  */
 export class TFOpLambda extends tf.layers.Layer {
-  static override className = 'TFOpLambda';
+  static className = 'TFOpLambda';
   readonly op: TFOpKind;
   readonly y: number;
 
@@ -141,7 +141,7 @@ export interface CustomScaleLayerArgs extends LayerArgs {
 
 /** `inputs[0] + inputs[1] * scale`: the shortcut plus the scaled residual of an Inception-ResNet block. */
 export class CustomScaleLayer extends tf.layers.Layer {
-  static override className = 'CustomScaleLayer';
+  static className = 'CustomScaleLayer';
   readonly scale: number;
 
   constructor(args: CustomScaleLayerArgs) {

@@ -6,17 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackboneArgs } from './common';
 import { call, conv2d } from './init';
+import { KerasNames } from './layers';
 import { buildResNetBase, RESNET_DEPTHS, resnetBN } from './resnet';
-
-/** Names of the unnamed identity-shortcut MaxPooling2D layers, as a fresh tf.keras session numbers them. */
-class AutoNames {
-  private count = 0;
-  next(): string {
-    const name = this.count === 0 ? 'max_pooling2d' : `max_pooling2d_${this.count}`;
-    this.count++;
-    return name;
-  }
-}
 
 /** Keras `block2`: pre-activation bottleneck block. */
 function block2(
@@ -24,7 +15,7 @@ function block2(
   seed: number,
   filters: number,
   name: string,
-  names: AutoNames,
+  names: KerasNames,
   opts: { stride?: number; convShortcut?: boolean } = {},
 ): tf.SymbolicTensor {
   const stride = opts.stride ?? 1;
@@ -34,8 +25,9 @@ function block2(
   if (opts.convShortcut ?? false) {
     shortcut = call(conv2d(seed, { name: `${name}_0_conv`, filters: 4 * filters, kernelSize: 1, strides: stride }), preact);
   } else {
-    // Keras: MaxPooling2D(1, strides=stride)(x) if stride > 1 else x; the pooling layer is unnamed.
-    shortcut = stride > 1 ? call(tf.layers.maxPooling2d({ poolSize: 1, strides: stride, name: names.next() }), x) : x;
+    // Keras: MaxPooling2D(1, strides=stride)(x) if stride > 1 else x; the pooling layer is unnamed,
+    // so it gets a fresh session's automatic name ('max_pooling2d', 'max_pooling2d_1', ...).
+    shortcut = stride > 1 ? call(tf.layers.maxPooling2d({ poolSize: 1, strides: stride, name: names.next('max_pooling2d') }), x) : x;
   }
   x = call(conv2d(seed, { name: `${name}_1_conv`, filters, kernelSize: 1, useBias: false }), preact);
   x = call(resnetBN(`${name}_1_bn`), x);
@@ -55,7 +47,7 @@ function stack2(
   filters: number,
   blocks: number,
   name: string,
-  names: AutoNames,
+  names: KerasNames,
   stride1 = 2,
 ): tf.SymbolicTensor {
   x = block2(x, seed, filters, `${name}_block1`, names, { convShortcut: true });
@@ -65,7 +57,7 @@ function stack2(
 
 function resnetV2(depth: keyof typeof RESNET_DEPTHS, args?: BackboneArgs): tf.LayersModel {
   const [b2, b3, b4, b5] = RESNET_DEPTHS[depth];
-  const names = new AutoNames();
+  const names = new KerasNames();
   return buildResNetBase(`resnet${depth}v2`, true, (x, seed) => {
     x = stack2(x, seed, 64, b2, 'conv2', names);
     x = stack2(x, seed, 128, b3, 'conv3', names);

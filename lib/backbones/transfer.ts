@@ -48,8 +48,13 @@ export function buildTransferModel(base: tf.LayersModel, args: TransferModelArgs
       biasInitializer: 'zeros',
     })
     .apply(flat) as tf.SymbolicTensor;
-  return tf.model({ inputs: base.inputs, outputs: y, name: args.name ?? `${base.name}_iqa` });
+  const model = tf.model({ inputs: base.inputs, outputs: y, name: args.name ?? `${base.name}_iqa` });
+  BASE_OF.set(model, base);
+  return model;
 }
+
+/** The base of each model made by buildTransferModel, so applyRegime needs no third argument. */
+const BASE_OF = new WeakMap<tf.LayersModel, tf.LayersModel>();
 
 /** The paper's partial regime freezes the first round(0.6 N) layers of the base (InputLayer included). */
 export function frozenLayerCount(baseLayers: number): number {
@@ -115,12 +120,14 @@ function baseLayersOf(
     const inBase = new Set<tf.layers.Layer>(base.layers);
     return { baseLayers: base.layers, head: model.layers.filter((l) => !inBase.has(l)) };
   }
+  const known = BASE_OF.get(model);
+  if (known) return baseLayersOf(model, known);
   const nested = model.layers.filter((l) => l instanceof tf.LayersModel) as tf.LayersModel[];
   if (nested.length === 1) return baseLayersOf(model, nested[0]);
   if (nested.length > 1) {
     throw new Error(`applyRegime: model '${model.name}' nests ${nested.length} models; pass the base explicitly`);
   }
-  // Flat transfer model: everything before the last Flatten is the base.
+  // Any other flat model (e.g. reloaded from disk): everything before the last Flatten is the base.
   let cut = -1;
   model.layers.forEach((l, i) => {
     if (l.getClassName() === 'Flatten') cut = i;
@@ -154,8 +161,8 @@ export function applyRegime(model: tf.LayersModel, regime: Regime, base?: tf.Lay
     layer.trainable = i >= k;
   });
   for (const layer of head) layer.trainable = true;
-  // A nested base container must itself stay trainable for its trainable sublayers to count.
-  // (its `trainable` setter would reset the sublayers' weights, so set the flag alone).
+  // A nested base container must itself stay trainable for its trainable sublayers to count; its
+  // `trainable` setter would reset the sublayers' weight flags, so set the flag alone.
   if (container) (container as unknown as { trainable_: boolean }).trainable_ = true;
   // tfjs fixes the optimiser's variable list at compile(); keep it in step with the new flags.
   const compiled = model as unknown as { collectedTrainableWeights?: unknown };

@@ -8,16 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
 import { call, conv2d, imageInput, resolveBackboneArgs, separableConv2d } from './init';
-
-/** Keras's per-session automatic layer names: 'prefix', 'prefix_1', 'prefix_2', ... */
-class AutoNames {
-  private counts = new Map<string, number>();
-  next(prefix: string): string {
-    const n = this.counts.get(prefix) ?? 0;
-    this.counts.set(prefix, n + 1);
-    return n === 0 ? prefix : `${prefix}_${n}`;
-  }
-}
+import { KerasNames } from './layers';
 
 function bn(name: string): tf.layers.Layer {
   return batchNormalization({ name, axis: -1 });
@@ -32,7 +23,7 @@ function sepconv(seed: number, filters: number, name: string): tf.layers.Layer {
 }
 
 /** Strided 1x1 conv + BN shortcut of the entry/exit blocks (unnamed in Keras). */
-function residualBranch(x: tf.SymbolicTensor, seed: number, filters: number, auto: AutoNames): tf.SymbolicTensor {
+function residualBranch(x: tf.SymbolicTensor, seed: number, filters: number, auto: KerasNames): tf.SymbolicTensor {
   const r = call(conv2d(seed, { name: auto.next('conv2d'), filters, kernelSize: 1, strides: 2, padding: 'same', useBias: false }), x);
   return call(bn(auto.next('batch_normalization')), r);
 }
@@ -46,7 +37,7 @@ function downBlock(
   seed: number,
   block: number,
   filters: [number, number],
-  auto: AutoNames,
+  auto: KerasNames,
   leadingRelu: boolean,
 ): tf.SymbolicTensor {
   const residual = residualBranch(x, seed, filters[1], auto);
@@ -64,7 +55,7 @@ function downBlock(
 /** Xception without its top (132 layers; 3 x 3 x 2048 at 80 x 80). */
 export function buildXception(args?: BackboneArgs): tf.LayersModel {
   const { inputSize, seed } = resolveBackboneArgs(args, 'xception', 71);
-  const auto = new AutoNames();
+  const auto = new KerasNames();
   const input = imageInput(inputSize);
   let x = call(conv2d(seed, { name: 'block1_conv1', filters: 32, kernelSize: 3, strides: 2, useBias: false }), input);
   x = call(bn('block1_conv1_bn'), x);

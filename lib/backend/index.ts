@@ -1,3 +1,7 @@
+/**
+ * Compute backend: choose and initialise the TensorFlow.js backend (`initBackend`), and make the
+ * wasm backend able to train conv nets (`registerWasmGradientKernels`, done by initBackend).
+ */
+export * from './select';
 export * from './wasm-gradient-kernels';
 export { KernelScope, composeKernel } from './kernel-scope';
-export * from './select';

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmGradientKernels } from './wasm-gradient-kernels';
+import { registerWasmGradientKernels, RegisterWasmGradientKernelsArgs } from './wasm-gradient-kernels';
 
 /** Names accepted by `InitBackendArgs.backend` and the PET_IQA_BACKEND environment variable. */
 export const BACKEND_NAMES = ['gpu', 'node', 'wasm', 'cpu'] as const;
@@ -31,8 +31,11 @@ export interface InitBackendArgs {
    * Default: ordinary resolution from this module, i.e. the workspace's node_modules.
    */
   nativeSearchPaths?: string[];
-  /** Register the composed wasm gradient kernels when wasm is chosen. Default true. */
-  registerWasmKernels?: boolean;
+  /**
+   * Register the composed wasm kernels when wasm is chosen (true, or options for
+   * registerWasmGradientKernels; they apply to the first registration in the process). Default true.
+   */
+  registerWasmKernels?: boolean | RegisterWasmGradientKernelsArgs;
 }
 
 /** One candidate tried during selection. */
@@ -217,7 +220,7 @@ interface NativeBackendFields {
   isUsingGpuDevice?: boolean;
 }
 
-async function tryWasm(registerKernels: boolean): Promise<CandidateResult> {
+async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArgs): Promise<CandidateResult> {
   const pkg = WASM_PACKAGE;
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
@@ -225,7 +228,7 @@ async function tryWasm(registerKernels: boolean): Promise<CandidateResult> {
   } catch (err) {
     return { ok: false, detail: `${pkg} failed to load: ${firstLine(err)}`, pkg };
   }
-  const extraKernels = registerKernels ? registerWasmGradientKernels() : [];
+  const extraKernels = registerKernels === false ? [] : registerWasmGradientKernels(registerKernels === true ? {} : registerKernels);
   let ok = false;
   try {
     ok = await tf.setBackend('wasm');
@@ -239,7 +242,7 @@ async function tryWasm(registerKernels: boolean): Promise<CandidateResult> {
   return {
     ok: true,
     detail: `${pkg} ${version}, XNNPACK${simd ? ' with SIMD' : ' without SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}` +
-      (registerKernels ? `, ${extraKernels.length} composed kernels (conv gradients, Tile)` : ', no gradient kernels for conv filters (training conv nets fails)'),
+      (registerKernels !== false ? `, ${extraKernels.length} composed kernels (conv gradients, Tile)` : ', no gradient kernels for conv filters (training conv nets fails)'),
     pkg,
     extra: { simd, threads, extraKernels },
   };

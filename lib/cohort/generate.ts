@@ -31,6 +31,8 @@ export interface GenerateCohortArgs {
   workers?: number;
   /** Template folder. Default assets/brain-template. */
   templateDir?: string;
+  /** An already loaded template (loadTemplateSet), to skip reading the files again. */
+  template?: TemplateSet;
   patients?: PatientVariationConfig;
   rating?: RatingModelConfig;
   /** Progress: done/total in slice units over the whole cohort, plus the phase. */
@@ -49,8 +51,12 @@ export interface CohortProgress {
 /** Per count level, means over patients. */
 export interface LevelRow {
   countPercent: number;
+  /** WM noise (std of image - noise-free reconstruction, relative). */
+  wmNoise: number;
+  /** WM coefficient of variation of the image (noise + structure). */
   wmCoV: number;
   contrastRecovery: number;
+  relativeContrast: number;
   gmMeanBqMl: number;
   wmMeanBqMl: number;
   gmWmRatio: number;
@@ -99,7 +105,7 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
   fs.rmSync(path.join(outDir, 'manifest.json'), { force: true });
 
   progress({ phase: 'template', fraction: 0, patientsDone: 0, patientsTotal: 13, message: 'loading the brain template' });
-  const raw = loadTemplateSet({ dir: args.templateDir });
+  const raw = args.template ?? loadTemplateSet({ dir: args.templateDir });
   const template = boxAverageTemplate(raw, preset.grid.voxelMm, nWorkers > 0);
   timings.template = Date.now() - t0;
 
@@ -181,8 +187,10 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
     const labs = labelsByLevel.get(level);
     return {
       countPercent: level,
+      wmNoise: mean(rs.map((r) => r.metrics.wmNoise)),
       wmCoV: mean(rs.map((r) => r.metrics.wmCoV)),
       contrastRecovery: mean(rs.map((r) => r.metrics.contrastRecovery)),
+      relativeContrast: mean(rs.map((r) => r.metrics.relativeContrast)),
       gmMeanBqMl: mean(rs.map((r) => r.metrics.gmMean)),
       wmMeanBqMl: mean(rs.map((r) => r.metrics.wmMean)),
       gmWmRatio: mean(rs.map((r) => r.metrics.gmMean / r.metrics.wmMean)),
@@ -212,7 +220,14 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
     ...cohortReport,
     acquisition: { ...DEFAULT_ACQUISITION, ...preset.acquisition },
     osem: { ...DEFAULT_OSEM, ...preset.osem },
-    patients: simulated.map((s) => ({ id: s.id, slices: s.slices, trues100: s.trues100, timingsMs: s.timingsMs })),
+    patients: simulated.map((s) => ({
+      id: s.id,
+      slices: s.slices,
+      trues100: s.trues100,
+      activityOutsideFov: s.activityOutsideFov,
+      timingsMs: s.timingsMs,
+      recons: s.recons.map((r) => ({ id: r.id, countPercent: r.countPercent, prompts: r.prompts, metrics: r.metrics })),
+    })),
   });
   progress({ phase: 'done', fraction: 1, patientsDone: patients.length, patientsTotal: patients.length, message: 'done' });
   return { outDir, manifestPath, reportPath, manifest, report: cohortReport, patients: simulated };

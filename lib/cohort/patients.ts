@@ -11,7 +11,7 @@ import { deriveSeed, Rng } from '../util/rng';
 /** How the synthetic patients differ. */
 export interface PatientVariationConfig {
   anatomy?: AnatomyVariation;
-  /** White-matter SUV of an average patient. Default 2.1 (grey matter then ~8.4). */
+  /** White-matter SUV of an average patient. Default 1.7 (grey matter then ~6.8, brain ~10 % of the dose). */
   wmSuv?: number;
   /** SD of log global metabolism. Default 0.12. */
   metabolismLogSd?: number;
@@ -26,7 +26,7 @@ export interface PatientVariationConfig {
 }
 export const DEFAULT_PATIENT_VARIATION: Required<PatientVariationConfig> = {
   anatomy: {},
-  wmSuv: 2.1,
+  wmSuv: 1.7,
   metabolismLogSd: 0.12,
   nWithPattern: 7,
   severityRange: [0.08, 0.35],

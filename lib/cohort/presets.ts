@@ -26,31 +26,31 @@ export interface CohortPreset {
 export const COHORT_PRESETS: Record<CohortPresetName, CohortPreset> = {
   smoke: {
     name: 'smoke',
-    grid: { dims: [56, 56, 44], voxelMm: 4.18, centreMm: DEFAULT_CENTRE_MM },
-    fovSide: 56,
+    grid: { dims: [44, 44, 36], voxelMm: 5.225, centreMm: DEFAULT_CENTRE_MM },
+    fovSide: 44,
     nAngles: 42,
     postFilterFwhmMm: 4,
     patchSize: 32,
-    description: 'tiny: 56x56x44 voxels of 4.18 mm, 42 angles; for tests and pipeline checks (patch size 32)',
+    description: 'tiny: 44x44x36 voxels of 5.225 mm (2.5 x 2.09), 42 angles; for tests and pipeline checks (patch size 32)',
   },
   quick: {
     name: 'quick',
     grid: { dims: [112, 112, 88], voxelMm: 2.09, centreMm: DEFAULT_CENTRE_MM },
     fovSide: 112,
-    nAngles: 84,
+    nAngles: 42,
     postFilterFwhmMm: 4,
     patchSize: 80,
-    description: '112x112x88 voxels of 2.09 mm (80x80 patches fit in every plane), 84 angles',
+    description: '112x112x88 voxels of 2.09 mm (80x80 patches fit in every plane), 42 angles (half the paper preset\'s angular sampling, for speed)',
   },
   paper: {
     name: 'paper',
     grid: { dims: [344, 344, 127], voxelMm: 2.09, centreMm: DEFAULT_CENTRE_MM },
     fovSide: 112,
-    nAngles: 126,
+    nAngles: 84,
     postFilterFwhmMm: 4,
     patchSize: 80,
     description:
-      "the paper's protocol: 344x344x127 voxels of 2.09 mm, OSEM 2 it x 21 subsets, 4 mm post-filter; the central 234 mm holding the head is simulated, 126 angles",
+      "the paper's protocol: 344x344x127 voxels of 2.09 mm, OSEM 2 it x 21 subsets, 4 mm post-filter; the central 234 mm (112 bins) holding the head is simulated with 84 angles (the mMR's 252 angles : 344 bins ratio)",
   },
 };
 

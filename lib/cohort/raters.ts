@@ -29,15 +29,15 @@ export interface RaterProfile {
 
 /** How image properties become latent scores. */
 export interface RatingModelConfig {
-  /** WM CoV at which the noise term of GQR is half (GQR* = 1.5 with perfect sharpness). Default 0.3. */
+  /** WM noise at which the noise term of GQR is half (GQR* = 1.5 with full contrast). Default 0.2. */
   noiseHalf?: number;
-  /** Steepness of GQR's fall with noise. Default 2. */
+  /** Steepness of GQR's fall with noise. Default 3. */
   noisePower?: number;
   /** Smallest pattern depth a reader must be able to see (to rule a pattern out). Default 0.12. */
   minPatternDepth?: number;
-  /** Relative noise a reader perceives at the scale of a gyrus, as a fraction of the voxel WM CoV. Default 0.25. */
+  /** Relative noise a reader perceives at the scale of a gyrus, as a fraction of the voxel WM noise. Default 0.25. */
   regionalNoiseFactor?: number;
-  /** Detectability index at which PR is 1.5 (half the scale). Default 2. */
+  /** Detectability index at which PR is 1.5 (half the scale). Default 2.2. */
   detectabilityHalf?: number;
   /** DC weights of GQR and PR. Default [0.4, 0.6]. */
   dcWeights?: [number, number];
@@ -47,15 +47,15 @@ export interface RatingModelConfig {
 }
 
 export const DEFAULT_RATING_MODEL: Required<RatingModelConfig> = {
-  noiseHalf: 0.3,
-  noisePower: 2,
+  noiseHalf: 0.2,
+  noisePower: 3,
   minPatternDepth: 0.12,
   regionalNoiseFactor: 0.25,
-  detectabilityHalf: 2,
+  detectabilityHalf: 2.2,
   dcWeights: [0.4, 0.6],
   raters: [
-    { name: 'A', bias: { GQR: 0.1, PR: -0.05, DC: 0.05 }, sd: 0.3 },
-    { name: 'B', bias: { GQR: -0.1, PR: 0.1, DC: -0.05 }, sd: 0.3 },
+    { name: 'A', bias: { GQR: 0.1, PR: -0.05, DC: 0.05 }, sd: 0.35 },
+    { name: 'B', bias: { GQR: -0.1, PR: 0.1, DC: -0.05 }, sd: 0.35 },
   ],
   consensusSd: 0.15,
 };
@@ -68,13 +68,14 @@ export function roundHalf(x: number): number {
 /** The latent (rater-independent) quality of an image, continuous in [0, 3]. */
 export function latentScores(m: ImageMetrics, cfg: RatingModelConfig = {}): MetricTriple {
   const c = { ...DEFAULT_RATING_MODEL, ...cfg };
-  const sharp = Math.min(1, Math.max(0, m.contrastRecovery));
-  const noiseTerm = 1 / (1 + Math.pow(Math.max(m.wmCoV, 0) / c.noiseHalf, c.noisePower));
+  // Sharpness relative to what this reconstruction protocol gives without noise.
+  const sharp = Math.min(1, Math.max(0, m.relativeContrast));
+  const noiseTerm = 1 / (1 + Math.pow(Math.max(m.wmNoise, 0) / c.noiseHalf, c.noisePower));
   const GQR = 3 * noiseTerm * (0.8 + 0.2 * sharp);
   // Pattern detectability: depth seen through the contrast recovery over the regional noise
   // (plus any misstatement of the pattern relative to the patient's own full-count image).
   const depth = Math.max(m.patternDepth, c.minPatternDepth);
-  const regionalNoise = Math.hypot(c.regionalNoiseFactor * m.wmCoV, m.deficitError);
+  const regionalNoise = Math.hypot(c.regionalNoiseFactor * m.wmNoise, m.deficitError);
   const d = (depth * Math.max(sharp, 0.05)) / Math.max(regionalNoise, 1e-6);
   const PR = 3 * (1 - Math.pow(0.5, Math.pow(d / c.detectabilityHalf, 2)));
   const DC = c.dcWeights[0] * GQR + c.dcWeights[1] * PR;

@@ -96,6 +96,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
   const support = dilate(ph.head, box.dims, [d, d, d], 2 * d);
   const volumes = new Map<number, Float32Array>(levels.map((l) => [l, new Float32Array(ph.activity.length)]));
   const prompts = new Map<number, number>(levels.map((l) => [l, 0]));
+  let noiseFree = new Float32Array(ph.activity.length);
   let trues100 = 0;
   let headActivity = 0;
   let lostActivity = 0;
@@ -131,6 +132,9 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
     const counts = thinToLevels(poissonRealisation(ybar, rng), levels, rng);
     const tr = Date.now();
     const recon = new SliceReconstructor(projector, e.att, pixels, preset.osem ?? {});
+    const ys: Float32Array[] = [];
+    const kappas: number[] = [];
+    const bgs: Float32Array[] = [];
     for (const level of levels) {
       const f = level / 100;
       const y = counts.get(level)!;
@@ -139,9 +143,14 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
       prompts.set(level, prompts.get(level)! + tot);
       const bg = new Float32Array(e.background.length);
       for (let i = 0; i < bg.length; i++) bg[i] = e.background[i] * f;
-      const img = recon.reconstruct(y, kappa * f, bg);
-      volumes.get(level)!.set(img, off);
+      ys.push(y);
+      kappas.push(kappa * f);
+      bgs.push(bg);
     }
+    // The noise-free reconstruction (expected data at 100 %) rides along: the metrics' reference.
+    const imgs = recon.reconstructMany([...ys, ybar], [...kappas, kappa], [...bgs, e.background]);
+    levels.forEach((level, l) => volumes.get(level)!.set(imgs[l], off));
+    noiseFree.set(imgs[levels.length], off);
     tRecon += Date.now() - tr;
     args.onSlice?.(si + 1, slices.length);
   });
@@ -150,6 +159,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
 
   const tPost = Date.now();
   for (const level of levels) volumes.set(level, gaussianFilter3d(volumes.get(level)!, box.dims, preset.postFilterFwhmMm, [d, d, d]));
+  noiseFree = gaussianFilter3d(noiseFree, box.dims, preset.postFilterFwhmMm, [d, d, d]);
   timings.postFilter = Date.now() - tPost;
 
   const masks = metricMasks(ph);
@@ -169,7 +179,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
       countPercent: level,
       path: rel,
       sha256: fileDigest(abs),
-      metrics: imageMetrics(volumes.get(level)!, ref, ph, masks, depth),
+      metrics: imageMetrics(volumes.get(level)!, ref, noiseFree, ph, masks, depth),
       prompts: prompts.get(level)!,
     };
   });

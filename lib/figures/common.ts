@@ -85,23 +85,6 @@ export function missingFigure(title: string, what: string, missing: string[], hi
   };
 }
 
-/** A small footnote annotation listing missing runs below a figure that could still be drawn. */
-export function missingNote(missing: string[], max = 4, yshift = -48): Record<string, unknown> {
-  return {
-    text: `Missing: ${summariseList(missing, max).join('; ')}`,
-    xref: 'paper',
-    yref: 'paper',
-    x: 0,
-    y: 0,
-    yshift,
-    xanchor: 'left',
-    yanchor: 'top',
-    showarrow: false,
-    align: 'left',
-    font: { size: 10, color: '#a00' },
-  };
-}
-
 /** The first `max` items, then "... and k more". */
 export function summariseList(items: string[], max: number): string[] {
   if (items.length <= max) return items.slice();
@@ -151,4 +134,70 @@ export function hline(y: number, suffix: string, color = COLORS.reference, dash 
 /** Formats 12291 as "12,291". */
 export function thousands(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** A footnote line under a figure: explanations in grey, missing runs in red. */
+export interface Footnote {
+  text: string;
+  color?: string;
+}
+
+/** Footnote listing missing runs (first `max`, then a count). */
+export function missingFootnote(missing: string[], max = 4): Footnote {
+  return { text: `Missing: ${summariseList(missing, max).join('; ')}`, color: '#a00' };
+}
+
+/**
+ * Places footnotes below the plot area, `offset` px under it (room for tick labels and axis
+ * titles), wraps them to the figure's width and grows the bottom margin and height to fit, so
+ * long lists of missing runs are never clipped.
+ */
+export function addFootnotes(layout: Layout, notes: Footnote[], offset: number): void {
+  if (notes.length === 0) return;
+  const margin = { l: 70, r: 30, t: 70, b: 70, ...((layout.margin as Record<string, number>) ?? {}) };
+  const width = Number(layout.width) || DEFAULT_SIZE.width;
+  const maxChars = Math.max(40, Math.floor((width - margin.l * 0.5 - 20) / 6));
+  const lineHeight = 14;
+  const annotations = ((layout.annotations as unknown[]) ?? []).slice();
+  let y = offset;
+  for (const n of notes) {
+    const lines = wrap(n.text, maxChars);
+    annotations.push({
+      text: lines.join('<br>'),
+      xref: 'paper',
+      yref: 'paper',
+      x: 0,
+      y: 0,
+      xshift: -margin.l * 0.5,
+      yshift: -y,
+      xanchor: 'left',
+      yanchor: 'top',
+      align: 'left',
+      showarrow: false,
+      font: { size: 10, color: n.color ?? '#444' },
+    });
+    y += lines.length * lineHeight + 4;
+  }
+  const needed = y + 10;
+  if (needed > margin.b) {
+    layout.height = (Number(layout.height) || DEFAULT_SIZE.height) + (needed - margin.b);
+    margin.b = needed;
+  }
+  layout.margin = margin;
+  layout.annotations = annotations;
+}
+
+/** Greedy word wrap at `width` characters. */
+export function wrap(text: string, width: number): string[] {
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur && cur.length + 1 + w.length > width) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { projectRoot, writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { missingFigure, type Figure } from './common';
 import { fig1, loadPatientLevels } from './fig1';
 import { fig2 } from './fig2';
@@ -12,7 +12,7 @@ import { fig7 } from './fig7';
 import { fig8 } from './fig8';
 import { parameterRowsFromRuns, tryParameterTable, type ParameterRow } from './params';
 import { withRenderer, writeFigureFiles } from './render';
-import { loadResults, type StudyResults } from './results';
+import { backbonesOf, loadResults, type StudyResults } from './results';
 import { table1, type PatientRow } from './table1';
 import { table2 } from './table2';
 import { table3 } from './table3';
@@ -71,7 +71,9 @@ export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, '
   if (want.has('table2') || want.has('table3')) {
     const rows = parameterRows(res, opts.params ?? 'auto', opts.paramCache, opts.log);
     if (want.has('table2')) out.table2 = table2(rows);
-    if (want.has('table3')) out.table3 = table3(rows);
+    // From runs alone only the backbones that were run have partial counts: list just those.
+    const ran = new Set(backbonesOf(res.runs));
+    if (want.has('table3')) out.table3 = table3(opts.params === 'runs' ? rows.filter((r) => ran.has(r.backbone)) : rows);
   }
   if (want.has('fig2')) out.fig2 = fig2();
   if (want.has('fig3')) out.fig3 = fig3(res);
@@ -134,7 +136,10 @@ function titleOf(fig: Figure, fallback: string): string {
 function manifestOf(res: StudyResults): string | undefined {
   const m = res.runs.map((r) => r.provenance?.data?.manifest).find((m) => typeof m === 'string' && m.endsWith('.json'));
   if (!m) return undefined;
-  return path.isAbsolute(m) ? m : [path.resolve(m), path.resolve(res.dir, m)].find((p) => fs.existsSync(p)) ?? path.resolve(m);
+  if (path.isAbsolute(m)) return m;
+  // Runners record paths relative to the project root; notebooks run from notebooks/, so try both.
+  const candidates = [path.resolve(projectRoot(), m), path.resolve(m), path.resolve(res.dir, m)];
+  return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
 }
 
 function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string, log?: (m: string) => void): ParameterRow[] {

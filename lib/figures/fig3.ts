@@ -1,4 +1,4 @@
-import { baseLayout, COLORS, LABEL_NOISE_MAE, missingFigure, missingNote, type Figure, type Trace } from './common';
+import { addFootnotes, baseLayout, COLORS, LABEL_NOISE_MAE, missingFigure, missingFootnote, type Figure, type Footnote, type Trace } from './common';
 import { absentBackbones, backbonesOf, describeRun, failedBackbones, findRun, studyPlan, type StudyResults } from './results';
 
 /**
@@ -27,16 +27,12 @@ export function fig3(res: Pick<StudyResults, 'runs' | 'design'>, opts: { n?: num
   const absent = absentBackbones(res.runs);
   if (traces.length === 0) return missingFigure(title, 'No frozen fold runs at this n:', missing.length ? missing : [`frozen runs with n = ${n}`], 'npm run reproduce');
   const annotations: unknown[] = [];
-  const notes = [...missing, ...(absent.length ? [`no runs for ${absent.join(', ')}`] : [])];
-  if (notes.length) annotations.push(missingNote(notes, 3, -128));
-  return {
-    data: traces,
-    layout: {
+  const layout: Record<string, unknown> = {
       ...baseLayout(title),
       width: 1000,
       height: 540,
       margin: { l: 70, r: 30, t: 70, b: 150 },
-      xaxis: { title: { text: 'Backbone' }, tickangle: -45, categoryorder: 'array', categoryarray: backbones, showline: true, linecolor: '#333' },
+      xaxis: { tickangle: -45, categoryorder: 'array', categoryarray: backbones, showline: true, linecolor: '#333' },
       yaxis: { title: { text: 'Minimum validation loss (MSE)' }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5', zeroline: false },
       shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: LABEL_NOISE_MAE, y1: LABEL_NOISE_MAE, line: { color: COLORS.reference, dash: 'dash', width: 1.2 } }],
       annotations: [
@@ -44,7 +40,11 @@ export function fig3(res: Pick<StudyResults, 'runs' | 'design'>, opts: { n?: num
         { text: 'loss 0.5', xref: 'paper', x: 1, xanchor: 'right', yref: 'y', y: LABEL_NOISE_MAE, yanchor: 'bottom', showarrow: false, font: { size: 10, color: COLORS.reference } },
         ...(failed.size ? [{ text: 'grey: failed to train', xref: 'paper', yref: 'paper', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom', showarrow: false, font: { size: 10, color: '#777' } }] : []),
       ],
-    },
-    warnings: notes.length ? [`Fig. 3: missing ${notes.join('; ')}`] : [],
   };
+  const foot: Footnote[] = [];
+  if (missing.length) foot.push(missingFootnote(missing));
+  if (absent.length) foot.push({ text: `No runs for: ${absent.join(', ')}` });
+  addFootnotes(layout, foot, 140);
+  // Backbones with no run at all are noted in the figure only: small presets leave most out on purpose.
+  return { data: traces, layout, warnings: missing.length ? [`Fig. 3: missing ${missing.join('; ')}`] : [] };
 }

@@ -1,5 +1,5 @@
 import { METRICS } from '../types';
-import { baseLayout, COLORS, mean, missingFigure, missingNote, std, type Figure, type Trace } from './common';
+import { addFootnotes, baseLayout, COLORS, mean, missingFigure, missingFootnote, std, type Figure, type Trace } from './common';
 import { backbonesOf, describeRun, failedBackbones, findRun, studyPlan, type StudyResults } from './results';
 
 /**
@@ -31,7 +31,12 @@ export function fig6(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     perN.set(n, byMetric);
   }
   const sizes = plan.sizes.filter((n) => (perN.get(n)?.get('GQR')?.length ?? 0) > 0);
-  if (sizes.length === 0) return missingFigure(title, 'No frozen fold runs of backbones that trained:', missing.length ? missing : ['(all backbones failed or no runs)'], 'npm run reproduce');
+  if (sizes.length === 0) {
+    if (failed.size && kept.length === 0) {
+      return missingFigure(title, 'Every backbone with runs failed to train (CoV is drawn for backbones that trained only):', [...failed], 'more epochs or patients, or another preset');
+    }
+    return missingFigure(title, 'No frozen fold runs of backbones that trained:', missing.length ? missing : ['no frozen fold runs'], 'npm run reproduce');
+  }
   for (const m of METRICS) {
     const vals = sizes.map((n) => perN.get(n)!.get(m)!);
     traces.push({
@@ -46,25 +51,26 @@ export function fig6(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
       hovertemplate: `${m} n=%{x}<br>CoV %{y:.3f}<extra></extra>`,
     });
   }
-  const annotations: unknown[] = [
-    {
-      text: `Mean over ${kept.length} backbones that trained${failed.size ? ` (left out: ${[...failed].join(', ')})` : ''}; error bars: SD over backbones.`,
-      xref: 'paper', yref: 'paper', x: 0, y: 0, yshift: -72, xanchor: 'left', yanchor: 'top', showarrow: false, font: { size: 10, color: '#444' },
-    },
-  ];
-  if (missing.length) annotations.push(missingNote(missing, 3, -88));
-  return {
+  const fig: Figure = {
     data: traces,
     layout: {
       ...baseLayout(title),
       width: 760,
       height: 500,
-      margin: { l: 70, r: 30, t: 90, b: 120 },
+      margin: { l: 70, r: 30, t: 90, b: 80 },
       xaxis: { title: { text: 'Training patients n' }, tickvals: sizes, showline: true, linecolor: '#333', zeroline: false },
       yaxis: { title: { text: 'CoV of predictions (std / mean)' }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5' },
       legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom' },
-      annotations,
     },
     warnings: missing.length ? [`Fig. 6: missing ${missing.join('; ')}`] : [],
   };
+  addFootnotes(
+    fig.layout,
+    [
+      { text: `Mean over ${kept.length} backbones that trained${failed.size ? ` (left out as failed: ${[...failed].join(', ')})` : ''}; error bars: SD over backbones.` },
+      ...(missing.length ? [missingFootnote(missing)] : []),
+    ],
+    70,
+  );
+  return fig;
 }

@@ -1,4 +1,4 @@
-import { axisSuffix, baseLayout, COLORS, gridShape, hline, LABEL_NOISE_MAE, mean, missingFigure, missingNote, type Figure, type Trace } from './common';
+import { addFootnotes, axisSuffix, baseLayout, COLORS, gridShape, hline, LABEL_NOISE_MAE, mean, missingFigure, missingFootnote, type Figure, type Footnote, type Trace } from './common';
 import { absentBackbones, backbonesOf, describeRun, findRun, orderByParams, randomLabelMAE, studyPlan, type StudyResults } from './results';
 
 /**
@@ -67,12 +67,10 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     layout[`yaxis${s}`] = { range: [0, Math.ceil((ymax + 0.1) * 5) / 5], showline: true, linecolor: '#333', gridcolor: '#eeeeee', tickfont: { size: 10 }, title: i % cols === 0 ? { text: 'Test MAE', font: { size: 11 } } : undefined };
   });
   const absent = absentBackbones(res.runs);
-  const notes = [...missing, ...(absent.length ? [`no runs for ${absent.join(', ')}`] : [])];
-  annotations.push({
-    text: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5).`,
-    xref: 'paper', yref: 'paper', x: 0, y: 0, yshift: -62, xanchor: 'left', yanchor: 'top', showarrow: false, font: { size: 10, color: '#444' },
-  });
-  if (notes.length) annotations.push(missingNote(notes, 3, -80));
   layout.annotations = annotations;
-  return { data: traces, layout, warnings: notes.length ? [`Fig. 7: missing ${notes.join('; ')}`] : [] };
+  const foot: Footnote[] = [{ text: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5).` }];
+  if (missing.length) foot.push(missingFootnote(missing));
+  if (absent.length) foot.push({ text: `No runs for: ${absent.join(', ')}` });
+  addFootnotes(layout, foot, 58);
+  return { data: traces, layout, warnings: missing.length ? [`Fig. 7: missing ${missing.join('; ')}`] : [] };
 }

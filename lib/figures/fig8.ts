@@ -1,4 +1,4 @@
-import { baseLayout, COLORS, LABEL_NOISE_MAE, mean, missingFigure, missingNote, type Figure } from './common';
+import { addFootnotes, baseLayout, COLORS, LABEL_NOISE_MAE, mean, missingFigure, missingFootnote, thousands, type Figure } from './common';
 import { backbonesOf, describeRun, findRun, studyPlan, type StudyResults } from './results';
 
 /**
@@ -31,8 +31,7 @@ export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     return missingFigure(title, 'No partial-regime runs:', missing.filter((m) => m.startsWith('partial')), 'npm run reproduce (the partial regime runs one fold at the largest n)');
   }
   const annotations: unknown[] = [];
-  if (missing.length) annotations.push(missingNote(missing, 3, -128));
-  return {
+  const fig: Figure = {
     data: [
       { type: 'bar', name: 'frozen', x: backbones, y: frozenY, marker: { color: COLORS.frozen }, offsetgroup: 'frozen', hovertemplate: '%{x}<br>frozen MAE %{y:.3f}<extra></extra>' },
       { type: 'bar', name: 'first 60 % frozen', x: backbones, y: partialY, marker: { color: COLORS.partial }, offsetgroup: 'partial', hovertemplate: '%{x}<br>partial MAE %{y:.3f}<extra></extra>' },
@@ -46,11 +45,28 @@ export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
       margin: { l: 70, r: 90, t: 70, b: 150 },
       xaxis: { tickangle: -45, showline: true, linecolor: '#333', categoryorder: 'array', categoryarray: backbones },
       yaxis: { title: { text: `Test MAE (n = ${n})` }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5' },
-      yaxis2: { title: { text: 'Trainable parameters', font: { color: COLORS.params } }, type: 'log', overlaying: 'y', side: 'right', showgrid: false, tickfont: { color: COLORS.params }, exponentformat: 'SI', dtick: 1 },
+      yaxis2: { title: { text: 'Trainable parameters (60 % frozen)', font: { color: COLORS.params } }, type: 'log', overlaying: 'y', side: 'right', showgrid: false, tickfont: { color: COLORS.params }, ...logTicks(paramsY) },
       legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
       shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: LABEL_NOISE_MAE, y1: LABEL_NOISE_MAE, line: { color: COLORS.reference, dash: 'dot', width: 1.2 } }],
       annotations,
     },
     warnings: missing.length ? [`Fig. 8: missing ${missing.join('; ')}`] : [],
   };
+  if (missing.length) addFootnotes(fig.layout, [missingFootnote(missing)], 140);
+  return fig;
+}
+
+/** Explicit 1-2-5 ticks with readable labels ("20k", "3M") for a log axis, whatever its span. */
+function logTicks(values: Array<number | null>): Record<string, unknown> {
+  const v = values.filter((x): x is number => x !== null && x > 0);
+  if (v.length === 0) return {};
+  const lo = Math.log10(Math.min(...v)) - 0.3;
+  const hi = Math.log10(Math.max(...v)) + 0.3;
+  const ticks: number[] = [];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) for (const m of [1, 2, 5]) {
+    const t = m * 10 ** e;
+    if (Math.log10(t) >= lo && Math.log10(t) <= hi) ticks.push(t);
+  }
+  const label = (t: number) => (t >= 1e6 ? `${t / 1e6}M` : t >= 1e3 ? `${t / 1e3}k` : thousands(t));
+  return { range: [lo, hi], tickvals: ticks, ticktext: ticks.map(label) };
 }

@@ -1,4 +1,4 @@
-import { axisSuffix, baseLayout, COLORS, gridShape, hline, LABEL_NOISE_MAE, missingFigure, missingNote, type Figure, type Trace } from './common';
+import { addFootnotes, axisSuffix, baseLayout, COLORS, gridShape, hline, LABEL_NOISE_MAE, missingFigure, missingFootnote, type Figure, type Footnote, type Trace } from './common';
 import { absentBackbones, backbonesOf, describeRun, failedBackbones, findRun, orderByParams, randomLabelMAE, studyPlan, trainableParams, type StudyResults } from './results';
 import { thousands } from './common';
 
@@ -97,20 +97,13 @@ export function maePanels(
     };
   });
   const absent = absentBackbones(res.runs);
-  const notes = [...missing, ...(absent.length ? [`no runs for ${absent.join(', ')}`] : [])];
-  annotations.push({
-    text: `Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters). Grey: failed to train.`,
-    xref: 'paper',
-    yref: 'paper',
-    x: 0,
-    y: 0,
-    yshift: -40,
-    xanchor: 'left',
-    yanchor: 'top',
-    showarrow: false,
-    font: { size: 10, color: '#444' },
-  });
-  if (notes.length) annotations.push(missingNote(notes, 3, -58));
   layout.annotations = annotations;
-  return { data: traces, layout, warnings: notes.length ? [`${title}: missing ${notes.join('; ')}`] : [] };
+  const foot: Footnote[] = [
+    { text: `Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters). Grey: failed to train.` },
+  ];
+  if (missing.length) foot.push(missingFootnote(missing));
+  if (absent.length) foot.push({ text: `No runs for: ${absent.join(', ')}` });
+  addFootnotes(layout, foot, 40);
+  // Backbones with no run at all are noted in the figure only: small presets leave most out on purpose.
+  return { data: traces, layout, warnings: missing.length ? [`${title}: missing ${missing.join('; ')}`] : [] };
 }

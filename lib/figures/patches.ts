@@ -14,7 +14,7 @@ export interface PatchSet {
  * above each: what the backbones actually see. Picks evenly spaced patches unless given indices.
  */
 export function patchMontage(ds: PatchSet, opts: { indices?: number[]; count?: number; cols?: number; title?: string } = {}): Figure {
-  const title = opts.title ?? `Patches (${ds.size} x ${ds.size}) as fed to the backbones`;
+  const title = opts.title ?? `Patches (${ds.size} x ${ds.size}, [0, 1], dark = high) as fed to the backbones`;
   if (ds.count === 0) return missingFigure(title, 'The patch set is empty', ['0 patches']);
   const want = Math.min(opts.count ?? 12, ds.count);
   const idx = opts.indices ?? Array.from({ length: want }, (_, t) => Math.floor((t * ds.count) / want));

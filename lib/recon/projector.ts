@@ -161,6 +161,71 @@ export class ParallelProjector {
     }
   }
 
+  /**
+   * forwardAdd for L images at once, interleaved: image l's pixel p is x[p * L + l] and its bin i
+   * is out[i * L + l]. Reads each matrix entry once for all L images (the count levels of a slice).
+   */
+  forwardAddMulti(x: Float32Array, out: Float32Array, L: number, angles: ArrayLike<number>, pixels: Int32Array): void {
+    if (this.K !== 3) {
+      for (let l = 0; l < L; l++) this.forEachImage(x, out, L, l, (xi, yi) => this.forwardAdd(xi, yi, angles, pixels), true);
+      return;
+    }
+    const { nPix, nBins, start, weights } = this;
+    for (let ai = 0; ai < angles.length; ai++) {
+      const a = angles[ai];
+      const rowOff = a * nBins;
+      const base = a * nPix;
+      for (let pi = 0; pi < pixels.length; pi++) {
+        const p = pixels[pi];
+        const idx = base + p;
+        const b = (rowOff + start[idx]) * L;
+        const w = idx * 3;
+        const w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2];
+        const xo = p * L;
+        for (let l = 0; l < L; l++) {
+          const v = x[xo + l];
+          out[b + l] += w0 * v;
+          out[b + L + l] += w1 * v;
+          out[b + 2 * L + l] += w2 * v;
+        }
+      }
+    }
+  }
+
+  /** backAdd for L interleaved sinograms/images (see forwardAddMulti). */
+  backAddMulti(y: Float32Array, out: Float32Array, L: number, angles: ArrayLike<number>, pixels: Int32Array): void {
+    if (this.K !== 3) {
+      for (let l = 0; l < L; l++) this.forEachImage(out, y, L, l, (xi, yi) => this.backAdd(yi, xi, angles, pixels), false);
+      return;
+    }
+    const { nPix, nBins, start, weights } = this;
+    for (let ai = 0; ai < angles.length; ai++) {
+      const a = angles[ai];
+      const rowOff = a * nBins;
+      const base = a * nPix;
+      for (let pi = 0; pi < pixels.length; pi++) {
+        const p = pixels[pi];
+        const idx = base + p;
+        const b = (rowOff + start[idx]) * L;
+        const w = idx * 3;
+        const w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2];
+        const xo = p * L;
+        for (let l = 0; l < L; l++) out[xo + l] += w0 * y[b + l] + w1 * y[b + L + l] + w2 * y[b + 2 * L + l];
+      }
+    }
+  }
+
+  /** Slow path for K != 3: de-interleave image l, run `fn`, interleave the written side back. */
+  private forEachImage(img: Float32Array, sino: Float32Array, L: number, l: number, fn: (x: Float32Array, y: Float32Array) => void, writesSino: boolean): void {
+    const xi = new Float32Array(this.nPix);
+    const yi = new Float32Array(this.sinogramSize);
+    for (let p = 0; p < this.nPix; p++) xi[p] = img[p * L + l];
+    for (let i = 0; i < yi.length; i++) yi[i] = sino[i * L + l];
+    fn(xi, yi);
+    if (writesSino) for (let i = 0; i < yi.length; i++) sino[i * L + l] = yi[i];
+    else for (let p = 0; p < this.nPix; p++) img[p * L + l] = xi[p];
+  }
+
   /** A x over all angles and pixels, as a new sinogram. */
   forward(x: Float32Array, pixels: Int32Array = this.allPixels()): Float32Array {
     this.checkImage(x);

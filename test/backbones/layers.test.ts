@@ -125,7 +125,7 @@ describe('backbones/layers', () => {
       const model = tf.model({ inputs: input, outputs: out });
 
       const json = model.toJSON(undefined, false) as object;
-      const restored = await tf.models.modelFromJSON(json as tf.io.ModelJSON['modelTopology'] & object);
+      const restored = await tf.models.modelFromJSON(json as Parameters<typeof tf.models.modelFromJSON>[0]);
       assert.deepStrictEqual(
         restored.layers.map((l) => l.name),
         ['input_1', 'tf.__operators__.add', 're_lu', 'tf.math.multiply', 'multiply', 'block35_1', 'global_average_pooling2d'],

@@ -17,10 +17,15 @@ function fakeNativePackage(manifest: Record<string, unknown>, indexJs: string): 
 
 describe('backend/initBackend', function () {
   this.timeout(30000);
+  // Leave tf on the backend other suites had.
+  let previousBackend = 'cpu';
+  before(() => {
+    previousBackend = tf.getBackend() ?? 'cpu';
+  });
   const made: string[] = [];
   after(async () => {
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-    await tf.setBackend('cpu');
+    await tf.setBackend(previousBackend);
   });
 
   it('lists the valid names in the error for an unknown name (argument and environment)', async () => {

@@ -18,8 +18,13 @@ function smallModel(): tf.LayersModel {
 
 describe('backend/training a small conv net on wasm', function () {
   this.timeout(60000);
+  // Leave tf on the backend other suites had.
+  let previousBackend = 'cpu';
+  before(() => {
+    previousBackend = tf.getBackend() ?? 'cpu';
+  });
   after(async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend(previousBackend);
   });
 
   it('loss decreases over a few Adam steps, with no tensor leak per step', async () => {

@@ -32,14 +32,22 @@ async function compare(kernel: string, build: () => { inputs: Record<string, tf.
   const cpu = await onBackend('cpu', run);
   await tf.setBackend('wasm');
   const before = tf.memory().numTensors;
+  // Intermediates made inside a composed kernel are backend data the engine does not count as tensors.
+  const buffersBefore = tf.engine().backend.numDataIds();
   const wasm = await onBackend('wasm', run);
   assert.equal(tf.memory().numTensors, before, `${kernel} leaked tensors`);
+  assert.equal(tf.engine().backend.numDataIds(), buffersBefore, `${kernel} leaked wasm buffers`);
   assert.deepEqual(wasm.shape, cpu.shape);
   return relativeError(wasm.values, cpu.values);
 }
 
 describe('backend/wasm gradient kernels', function () {
   this.timeout(60000);
+  // Leave tf on the backend other suites had.
+  let previousBackend = 'cpu';
+  before(() => {
+    previousBackend = tf.getBackend() ?? 'cpu';
+  });
   const [N, H, W, C] = [2, 7, 9, 3];
 
   before(async () => {
@@ -49,7 +57,7 @@ describe('backend/wasm gradient kernels', function () {
     assert.ok(await tf.setBackend('wasm'));
   });
   after(async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend(previousBackend);
   });
 
   it('registers the three missing kernels (and the faster Conv2DBackpropInput) idempotently', () => {
@@ -110,21 +118,27 @@ describe('backend/wasm gradient kernels', function () {
     });
   }
 
-  it('handles explicit padding (as tfjs passes it) like cpu', async () => {
-    const pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
-    const [k, s] = [3, 2];
-    const oh = Math.floor((H + 2 - k) / s) + 1;
-    const ow = Math.floor((W + 4 - k) / s) + 1;
-    const errF = await compare('Conv2DBackpropFilter', () => ({
-      inputs: { x: tf.tensor4d(normalValues(N * H * W * C, 7), [N, H, W, C]), dy: tf.tensor4d(normalValues(N * oh * ow * 4, 8), [N, oh, ow, 4]) },
-      attrs: { strides: [s, s], pad, dataFormat: 'NHWC', filterShape: [k, k, C, 4] },
-    }));
-    const errI = await compare('Conv2DBackpropInput', () => ({
-      inputs: { dy: tf.tensor4d(normalValues(N * oh * ow * 4, 9), [N, oh, ow, 4]), filter: tf.tensor4d(normalValues(k * k * C * 4, 10), [k, k, C, 4]) },
-      attrs: { strides: [s, s], pad, dataFormat: 'NHWC', inputShape: [N, H, W, C] },
-    }));
-    assert.ok(errF < TOL && errI < TOL, `relative errors ${errF}, ${errI}`);
-  });
+  for (const pad of [
+    [[0, 0], [2, 0], [1, 3], [0, 0]],
+    [[0, 0], [4, 1], [0, 5], [0, 0]],
+  ]) {
+    it(`handles explicit padding ${JSON.stringify(pad.slice(1, 3))} (as tfjs passes it) like cpu`, async () => {
+      const [k, s, m] = [3, 2, 2];
+      const oh = Math.floor((H + pad[1][0] + pad[1][1] - k) / s) + 1;
+      const ow = Math.floor((W + pad[2][0] + pad[2][1] - k) / s) + 1;
+      const x = () => tf.tensor4d(normalValues(N * H * W * C, 7), [N, H, W, C]);
+      const dy = (ch: number, seed: number) => tf.tensor4d(normalValues(N * oh * ow * ch, seed), [N, oh, ow, ch]);
+      const filter = (ch: number, seed: number) => tf.tensor4d(normalValues(k * k * C * ch, seed), [k, k, C, ch]);
+      const common = { strides: [s, s], pad };
+      const errs = [
+        await compare('Conv2DBackpropFilter', () => ({ inputs: { x: x(), dy: dy(4, 8) }, attrs: { ...common, dataFormat: 'NHWC', filterShape: [k, k, C, 4] } })),
+        await compare('Conv2DBackpropInput', () => ({ inputs: { dy: dy(4, 9), filter: filter(4, 10) }, attrs: { ...common, dataFormat: 'NHWC', inputShape: [N, H, W, C] } })),
+        await compare('DepthwiseConv2dNativeBackpropFilter', () => ({ inputs: { x: x(), dy: dy(C * m, 11) }, attrs: { ...common, dilations: 1, filterShape: [k, k, C, m] } })),
+        await compare('DepthwiseConv2dNativeBackpropInput', () => ({ inputs: { dy: dy(C * m, 12), filter: filter(m, 13) }, attrs: { ...common, dilations: 1, inputShape: [N, H, W, C] } })),
+      ];
+      assert.ok(errs.every((e) => e < TOL), `relative errors ${errs}`);
+    });
+  }
 
   it('refuses dilations other than 1 with a clear error', async () => {
     await tf.setBackend('wasm');

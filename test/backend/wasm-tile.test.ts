@@ -6,12 +6,17 @@ import { normalValues, onBackend } from './helpers';
 
 describe('backend/wasm Tile replacement', function () {
   this.timeout(30000);
+  // Leave tf on the backend other suites had.
+  let previousBackend = 'cpu';
+  before(() => {
+    previousBackend = tf.getBackend() ?? 'cpu';
+  });
   before(async () => {
     registerWasmGradientKernels();
     quietCpuBanner();
   });
   after(async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend(previousBackend);
   });
 
   it('is registered by registerWasmGradientKernels', () => {
@@ -41,8 +46,10 @@ describe('backend/wasm Tile replacement', function () {
       const cpu = await onBackend('cpu', run);
       await tf.setBackend('wasm');
       const before = tf.memory().numTensors;
+      const buffersBefore = tf.engine().backend.numDataIds();
       const wasm = await onBackend('wasm', run);
       assert.equal(tf.memory().numTensors, before);
+      assert.equal(tf.engine().backend.numDataIds(), buffersBefore, 'leaked wasm buffers');
       assert.deepEqual(wasm.shape, cpu.shape);
       assert.deepEqual(Array.from(wasm.values), Array.from(cpu.values));
     });

@@ -82,7 +82,7 @@ describe('figures: Fig. 6 (CoV vs n)', () => {
     const pr = fig.data[1];
     assert.deepStrictEqual(pr.x, [1, 4, 8]);
     assert.ok(Math.abs((pr.y as number[])[1] - expected) < 1e-12);
-    assert.match(annotationText(fig.layout), /left out: ResNet50/);
+    assert.match(annotationText(fig.layout), /left out as failed: ResNet50/);
   });
 });
 

@@ -6,17 +6,17 @@ import {
   centredBox,
   CH,
   IDENTITY_TRANSFORM,
-  loadTemplateSet,
   NCH,
   PatientPhantomParams,
   TemplateSet,
 } from '../../lib/phantom';
+import { sharedTemplate } from './template-cache';
 
 describe('phantom/template and buildPhantom (ICBM 2009c assets)', function () {
   let tpl: TemplateSet;
   let avg: TemplateSet;
   before(() => {
-    tpl = loadTemplateSet();
+    tpl = sharedTemplate();
     avg = boxAverageTemplate(tpl, 4.18);
   });
 

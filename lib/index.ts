@@ -1,0 +1,19 @@
+/**
+ * pet-iqa: the workspace's library, one module per stage of the study.
+ * Notebooks and scripts import from here (or from a stage, e.g. '../lib/patches').
+ */
+export * from './types';
+export * from './util';
+export * from './backend';
+export * from './io';
+export * from './manifest';
+export * from './phantom';
+export * from './recon';
+export * from './cohort';
+export * from './patches';
+export * from './design';
+export * from './backbones';
+export * from './weights';
+export * from './train';
+export * from './study';
+export * from './figures';

@@ -1,0 +1,5 @@
+export * from './model';
+export * from './reference';
+export * from './score';
+export * from './figure';
+export * from './batch';
