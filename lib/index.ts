@@ -17,3 +17,11 @@ export * from './weights';
 export * from './train';
 export * from './study';
 export * from './figures';
+
+// Names that two stages both export: the explicit re-exports below pick one and rename the other.
+export { getPreset, ensureCohort } from './study';
+export { getPreset as getCohortPreset } from './cohort';
+export { randomLabelMAE } from './train';
+export { randomLabelMAE as randomLabelMAEOfRuns, ensureCohort as ensureNotebookCohort } from './figures';
+export type { ParameterRow } from './backbones';
+export type { ParameterRow as FigureParameterRow } from './figures';

@@ -24,46 +24,65 @@ const build = (): Build => (require('../lib/backbones') as { buildBackbone: Buil
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * Wall and CPU seconds of fn. The machine is shared (other jobs may hold the cores), so CPU seconds
+ * of this process (one compute thread) are reported too: they estimate the unloaded wall time.
+ */
+function timed(fn: () => void): { wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
 /** Images per second of the BN-folded base, batch 32, median of `reps` after 2 warm-ups. */
-function inferenceRate(name: BackboneName, reps: number, size = 80, seconds?: number): number {
+function inferenceRate(name: BackboneName, reps: number, size = 80, seconds?: number, cpuOut?: { rate: number }): number {
   const base = build()(name, { inputSize: size });
   const folded = foldBatchNorm(base).model;
   const x = tf.randomUniform([32, size, size, 3], -1, 1);
+  const cpus: number[] = [];
   const once = () => {
-    const t0 = performance.now();
-    tf.tidy(() => (folded.predict(x) as tf.Tensor).dataSync());
-    return (performance.now() - t0) / 1000;
+    const t = timed(() => tf.tidy(() => (folded.predict(x) as tf.Tensor).dataSync()));
+    cpus.push(t.cpu);
+    return t.wall;
   };
   once();
   once();
+  cpus.length = 0;
   const ts: number[] = [];
-  const end = seconds ? performance.now() + seconds * 1000 : Infinity;
-  for (let i = 0; i < reps || performance.now() < end; i++) {
-    ts.push(once());
-    if (seconds && performance.now() >= end && i + 1 >= reps) break;
-  }
+  // At least `reps` timings, and keep going until `seconds` have passed (so concurrent workers overlap).
+  const end = seconds ? performance.now() + seconds * 1000 : 0;
+  for (let i = 0; i < reps || performance.now() < end; i++) ts.push(once());
   x.dispose();
   base.dispose();
+  if (cpuOut) cpuOut.rate = 32 / median(cpus);
   return 32 / median(ts);
 }
 
 /** Seconds of one step: batch 10, MSE, Keras Adam; `model` trains its trainable weights. */
-function stepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: number): number {
+function stepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: number, cpuOut?: { seconds: number }): number {
   const y = tf.randomUniform([10, 3], 0, 3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opt = new KerasAdam(vars, { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+  const cpus: number[] = [];
   const step = () => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor) as tf.Scalar, vars);
     opt.apply(vars.map((v) => grads[v.name]));
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1e6);
     return (performance.now() - t0) / 1000;
   };
   step();
+  cpus.length = 0;
   const ts = Array.from({ length: reps }, step);
   opt.dispose();
   y.dispose();
+  if (cpuOut) cpuOut.seconds = median(cpus);
   return median(ts);
 }
 
@@ -72,7 +91,7 @@ function flattenSize(name: BackboneName): number {
 }
 
 /** Seconds per head epoch (train rows, 1800 validation rows) at feature size dim, measured over `epochs`. */
-function headEpochSeconds(dim: number, trainRows: number, epochs = 2): number {
+function headEpochSeconds(dim: number, trainRows: number, epochs = 2, cpuOut?: { seconds: number }): number {
   const valRows = 1800;
   const rows = trainRows + valRows;
   const rng = new Rng(1);
@@ -82,8 +101,12 @@ function headEpochSeconds(dim: number, trainRows: number, epochs = 2): number {
   for (let i = 0; i < labels.length; i++) labels[i] = rng.int(7) / 2;
   const train = Int32Array.from({ length: trainRows }, (_, i) => i);
   const validation = Int32Array.from({ length: valRows }, (_, i) => trainRows + i);
-  const r = trainHead({ features: { data, rows, dim }, labels, train, validation, init: glorotDense(dim, 3, 1), config: { epochs } });
-  return r.seconds / epochs;
+  let seconds = 0;
+  const t = timed(() => {
+    seconds = trainHead({ features: { data, rows, dim }, labels, train, validation, init: glorotDense(dim, 3, 1), config: { epochs } }).seconds;
+  });
+  if (cpuOut) cpuOut.seconds = t.cpu / epochs;
+  return seconds / epochs;
 }
 
 async function workerMain(): Promise<void> {
@@ -135,23 +158,26 @@ async function main(): Promise<void> {
   const frozenEpoch: Array<Record<string, unknown>> = [];
   const partialStep: Array<Record<string, unknown>> = [];
   for (const name of names) {
-    const single = inferenceRate(name, o.reps);
+    const cpuRate = { rate: 0 };
+    const single = inferenceRate(name, o.reps, 80, undefined, cpuRate);
     const multi = o.workers > 1 ? await concurrentRate(name, o.workers, Math.max(3, (32 * o.reps) / single)) : single;
-    inference.push({ backbone: name, imagesPerSecond: multi, imagesPerSecondOneWorker: single, workers: o.workers, batch: 32, inputSize: 80, bnFolded: true });
+    inference.push({ backbone: name, imagesPerSecond: multi, imagesPerSecondOneWorker: single, imagesPerCpuSecond: cpuRate.rate, workers: o.workers, batch: 32, inputSize: 80, bnFolded: true });
     log(`${name}: ${single.toFixed(1)} img/s (1 worker), ${multi.toFixed(1)} img/s (${o.workers} workers)`);
 
     // Frozen epoch at paper scale (n = 8: 7,200 training + 1,800 validation patches).
     const dim = flattenSize(name);
-    const cached = headEpochSeconds(dim, 7200, 1);
+    const cachedCpu = { seconds: 0 };
+    const cached = headEpochSeconds(dim, 7200, 1, cachedCpu);
     // Naive: every epoch runs the (unfolded) backbone on all 9,000 patches and trains the head through
     // the whole model; measured on a few batch-10 steps, scaled to 720 steps + validation inference.
     const base = build()(name, { inputSize: 80 });
     for (const l of base.layers) l.trainable = false;
     const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
     const x10 = tf.randomUniform([10, 80, 80, 3], -1, 1);
-    const naiveStep = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)));
+    const naiveCpu = { seconds: 0 };
+    const naiveStep = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)), naiveCpu);
     const naive = 720 * naiveStep + 1800 / single;
-    frozenEpoch.push({ backbone: name, cachedSeconds: cached, naiveSeconds: naive, naiveStepSeconds: naiveStep, flattenSize: dim, note: 'naive = 720 measured batch-10 steps through the frozen backbone + 1,800 validation images at the inference rate' });
+    frozenEpoch.push({ backbone: name, cachedSeconds: cached, naiveSeconds: naive, cachedCpuSeconds: cachedCpu.seconds, naiveCpuSeconds: 720 * naiveCpu.seconds + 1800 / cpuRate.rate, naiveStepSeconds: naiveStep, flattenSize: dim, note: 'naive = 720 measured batch-10 steps through the frozen backbone + 1,800 validation images at the inference rate' });
     log(`${name}: frozen epoch ${cached.toFixed(2)} s cached vs ${naive.toFixed(0)} s naive`);
 
     // Partial regime step (batch 10): cached suffix vs whole model with the frozen prefix in the loop.
@@ -161,9 +187,11 @@ async function main(): Promise<void> {
     base.layers.forEach((l) => (l.trainable = !frozen.has(l)));
     const split = splitModel(whole, (l) => frozen.has(l));
     const acts = split.prefix.predict(x10);
-    const suffixSeconds = stepSeconds(split.suffix, Array.isArray(acts) ? acts : [acts], o.reps);
-    const wholeSeconds = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)));
-    partialStep.push({ backbone: name, suffixSeconds, wholeSeconds, frozenLayers: k, baseLayers: base.layers.length, cut: split.cut.map((c) => `${c.name}:${c.shape.join('x')}`) });
+    const sc = { seconds: 0 };
+    const wc = { seconds: 0 };
+    const suffixSeconds = stepSeconds(split.suffix, Array.isArray(acts) ? acts : [acts], o.reps, sc);
+    const wholeSeconds = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)), wc);
+    partialStep.push({ backbone: name, suffixSeconds, wholeSeconds, suffixCpuSeconds: sc.seconds, wholeCpuSeconds: wc.seconds, frozenLayers: k, baseLayers: base.layers.length, cut: split.cut.map((c) => `${c.name}:${c.shape.join('x')}`) });
     log(`${name}: partial step ${(suffixSeconds * 1000).toFixed(0)} ms suffix vs ${(wholeSeconds * 1000).toFixed(0)} ms whole`);
     tf.dispose([x10, ...(Array.isArray(acts) ? acts : [acts])]);
     whole.dispose();
@@ -178,7 +206,12 @@ async function main(): Promise<void> {
     const dims = [...new Set(BACKBONE_NAMES.map(flattenSize))].sort((a, b) => a - b);
     const perDim = new Map<number, { t1: number; t8: number }>();
     for (const d of dims) {
-      perDim.set(d, { t1: headEpochSeconds(d, 900, 1), t8: headEpochSeconds(d, 7200, 1) });
+      // CPU seconds: the unloaded single-core time, robust to other jobs sharing the machine.
+      const c1 = { seconds: 0 };
+      const c8 = { seconds: 0 };
+      headEpochSeconds(d, 900, 1, c1);
+      headEpochSeconds(d, 7200, 1, c8);
+      perDim.set(d, { t1: c1.seconds, t8: c8.seconds });
       log(`head epoch at flatten ${d}: n=1 ${perDim.get(d)!.t1.toFixed(3)} s, n=8 ${perDim.get(d)!.t8.toFixed(3)} s`);
     }
     const at = (d: number, rows: number) => {
@@ -191,7 +224,7 @@ async function main(): Promise<void> {
       for (const rows of [900, 3600, 7200]) headSeconds += 11 * 1000 * at(d, rows); // 6 folds + 5 repeats
     }
     const workers = o.workers;
-    const meanRate = inference.reduce((a, r) => a + (r.imagesPerSecond as number), 0) / inference.length;
+    const meanRate = (workers * inference.reduce((a, r) => a + (r.imagesPerCpuSecond as number), 0)) / inference.length;
     const extractSeconds = (18 * 11700) / meanRate;
     const total = headSeconds / workers + extractSeconds;
     result.paperFrozenEstimate = {
@@ -199,6 +232,7 @@ async function main(): Promise<void> {
       epochs: 1000,
       headEpochSeconds: Object.fromEntries([...perDim].map(([d, v]) => [d, v])),
       headCpuHours: headSeconds / 3600,
+      basis: 'CPU seconds of this process per head epoch (n = 1 and n = 8, interpolated for n = 4), one core per worker',
       workers,
       extractionHours: extractSeconds / 3600,
       extractionNote: `18 backbones x 11,700 patches at the mean measured rate of ${inference.map((r) => r.backbone).join(', ')}`,

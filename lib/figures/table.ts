@@ -1,4 +1,4 @@
-import { baseLayout, type Figure } from './common';
+import { baseLayout, wrap, type Figure } from './common';
 
 /**
  * A table as a plotly table trace (so it exports like any figure) that also keeps its rows
@@ -8,9 +8,12 @@ export function tableFigure(title: string, columns: string[], rows: Array<Array<
   const cells = columns.map((_, j) => rows.map((r) => (typeof r[j] === 'number' ? fmt(r[j] as number) : String(r[j] ?? ''))));
   const align = columns.map((_, j) => (rows.length && typeof rows[0][j] === 'number' ? 'right' : 'left'));
   const rowHeight = 24;
-  const height = Math.max(200, 110 + rowHeight * (rows.length + 1) + (opts.note ? 30 : 0));
+  const width = opts.width ?? 760;
+  const noteLines = opts.note ? wrap(opts.note, Math.floor((width - 40) / 6.5)) : [];
+  const noteHeight = noteLines.length ? 16 * noteLines.length + 14 : 0;
+  const height = Math.max(200, 110 + rowHeight * (rows.length + 1) + noteHeight);
   const annotations = opts.note
-    ? [{ text: opts.note, xref: 'paper', yref: 'paper', x: 0, y: 0, yshift: -6, xanchor: 'left', yanchor: 'top', showarrow: false, align: 'left', font: { size: 11, color: '#444' } }]
+    ? [{ text: noteLines.join('<br>'), xref: 'paper', yref: 'paper', x: 0, y: 0, yshift: -6, xanchor: 'left', yanchor: 'top', showarrow: false, align: 'left', font: { size: 11, color: '#444' } }]
     : [];
   return {
     data: [
@@ -21,7 +24,7 @@ export function tableFigure(title: string, columns: string[], rows: Array<Array<
         cells: { values: cells, align, line: { color: '#c8d0da', width: 1 }, font: { size: 12 }, height: rowHeight },
       },
     ],
-    layout: { ...baseLayout(title), width: opts.width ?? 760, height, margin: { l: 20, r: 20, t: 60, b: opts.note ? 50 : 20 }, annotations },
+    layout: { ...baseLayout(title), width, height, margin: { l: 20, r: 20, t: 60, b: 20 + noteHeight }, annotations },
     table: { columns, rows },
   };
 }

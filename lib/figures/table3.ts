@@ -1,5 +1,5 @@
 import { missingFigure, type Figure } from './common';
-import type { ParameterRow } from './params';
+import { inputSizeNote, type ParameterRow } from './params';
 import { tableFigure } from './table';
 
 /** Table III: trainable parameters when the first 60 % of the base model's layers are frozen. */
@@ -23,7 +23,7 @@ export function table3(rows: ParameterRow[]): Figure {
   ]);
   const fig = tableFigure(title, columns, body, {
     width: withTotals ? 860 : 700,
-    note: missing.length ? `No count for: ${missing.join(', ')}` : undefined,
+    note: [inputSizeNote(rows), missing.length ? `No count for: ${missing.join(', ')}` : ''].filter(Boolean).join(' ') || undefined,
   });
   fig.warnings = missing.length ? [`${title}: no count for ${missing.join(', ')}`] : [];
   return fig;

@@ -69,7 +69,8 @@ const NIFTI_RE = /\.nii(\.gz)?$/i;
 
 function listNifti(dir: string): string[] {
   const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  // Numeric-aware order, so patient-6_5pct comes before patient-6_10pct.
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...listNifti(p));
@@ -80,7 +81,7 @@ function listNifti(dir: string): string[] {
 
 /**
  * Expands command-line arguments into volumes: a NIfTI file as is, a folder into its .nii/.nii.gz
- * files (recursively, sorted), a .json cohort manifest into all its reconstructions. A path that does
+ * files (recursively, numeric-aware name order), a .json cohort manifest into all its reconstructions. A path that does
  * not exist or a manifest that does not load becomes an input carrying its error.
  */
 export function expandInputs(args: readonly string[]): ScoreInput[] {

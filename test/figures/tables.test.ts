@@ -27,6 +27,12 @@ describe('figures: tables', () => {
     assert.deepStrictEqual(fig.table!.rows.map((r) => r[4]), ['yes', 'NO']);
   });
 
+  it('Table II does not compare counts from runs at another input size with the paper', () => {
+    const fig = table2([{ backbone: 'MobileNet', flattenSize: 1024, trainableFrozen: 3075, inputSize: 32 }]);
+    assert.strictEqual(fig.table!.rows[0][4], 'n/a (32 px)');
+    assert.match(JSON.stringify(fig.layout.annotations), /32 x 32 input/);
+  });
+
   it('Table III uses partial counts from the runs and leaves totals out when unknown', () => {
     const { runs } = makeFakeRuns({ seed: 1, backbones: ['VGG16'], folds: 1, sizes: [8], repeats: 1 });
     const fig = table3(parameterRowsFromRuns(runs, ['VGG16']));

@@ -72,6 +72,7 @@ describe('recon/OSEM', () => {
       }
     }
     const mean = s / n;
+    if (process.env.PET_IQA_VERBOSE) console.log(`cylinder mean ${mean.toFixed(1)} Bq/ml (true ${conc})`);
     assert.ok(Math.abs(mean - conc) < 0.03 * conc, `mean ${mean.toFixed(0)} Bq/ml vs ${conc}`);
   });
 });

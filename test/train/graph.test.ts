@@ -47,3 +47,38 @@ describe('train/graph', () => {
     assert.equal(modelNodes(split.suffix).length, whole.layers.length - k);
   });
 });
+
+describe('train/graph on real backbone builders (random init, 32 x 32)', function () {
+  this.timeout(120000);
+  before(async () => {
+    await setupBackend();
+  });
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const build = (n: string) => (require('../../lib/backbones') as { buildBackbone: (n: string, a: object) => tf.LayersModel }).buildBackbone(n, { inputSize: 32, seed: 3 });
+
+  for (const name of ['MobileNetV2', 'ResNet50']) {
+    it(`${name}: foldBatchNorm keeps the outputs`, () => {
+      const m = build(name);
+      const x = sampleInput(2, 32).mul(2).sub(1);
+      const ref = (m.predict(x) as tf.Tensor).dataSync();
+      const { model: f, folded } = foldBatchNorm(m);
+      assert.ok(folded > 10);
+      const out = (f.predict(x) as tf.Tensor).dataSync();
+      const scale = Math.max(...Array.from(ref, Math.abs));
+      assert.ok(maxAbsDiff(ref, out) < 1e-3 * Math.max(1, scale), `max diff ${maxAbsDiff(ref, out)} (scale ${scale})`);
+    });
+  }
+
+  it('DenseNet121: the 60 % cut crosses with several tensors and prefix + suffix = whole', () => {
+    const base = build('DenseNet121');
+    const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
+    const k = Math.round(0.6 * base.layers.length);
+    const frozen = new Set(base.layers.slice(0, k));
+    const split = splitModel(whole, (l) => frozen.has(l));
+    assert.ok(split.cut.length >= 2, `cut: ${split.cut.map((c) => c.name).join(', ')}`);
+    const x = sampleInput(2, 32).mul(2).sub(1);
+    const ref = (whole.predict(x) as tf.Tensor).dataSync();
+    const out = (split.suffix.predict(split.prefix.predict(x)) as tf.Tensor).dataSync();
+    assert.ok(maxAbsDiff(ref, out) < 1e-4);
+  });
+});

@@ -1,0 +1,466 @@
+/**
+ * Inference compiler for frozen functional tfjs models: walks the layer graph once and turns it
+ * into a list of direct tf op calls with precomputed weights.
+ *
+ * - Conv2D / DepthwiseConv2D / SeparableConv2D followed by a BatchNormalization that alone consumes
+ *   the conv output: BN folded into kernel and bias (w' = w s, b' = (b - mean) s + beta,
+ *   s = gamma / sqrt(var + eps)), exact in inference mode up to float32 rounding.
+ * - A following relu / relu6 / linear (Activation or ReLU layer, or the conv's own activation) is
+ *   fused into tf.fused.conv2d / tf.fused.depthwiseConv2d (the wasm backend clamps inside XNNPACK).
+ * - A ZeroPadding2D consumed only by a 'valid' conv becomes the conv's explicit padding.
+ * - A standalone BatchNormalization (DenseNet's and ResNetV2's pre-activations) becomes a 1x1
+ *   depthwise conv with bias (XNNPACK's channel-wise multiply-add), with its relu/relu6 fused.
+ * - Pooling, padding, add/multiply/concatenate, the custom layers of lib/backbones/layers.ts and
+ *   Rescaling map to single ops; anything else runs `layer.apply(x, { training: false })`.
+ *
+ * Intermediates are released as soon as their last consumer has run, so peak memory stays near
+ * that of the widest point of the network.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { modelNodes, type GraphNode } from '../train/graph';
+
+type Kwargs = Record<string, unknown>;
+type Sym = tf.SymbolicTensor;
+/** Activations the wasm backend fuses into conv (clamp in XNNPACK); others run as separate ops. */
+type FusedActivation = 'linear' | 'relu' | 'relu6';
+
+/** Options of {@link compileInference}. */
+export interface CompileInferenceOptions {
+  /** Fold BatchNormalization into the preceding convolution. Default true. */
+  foldBatchNorm?: boolean;
+  /** Fuse relu / relu6 into the preceding convolution or standalone BN. Default true. */
+  fuseActivations?: boolean;
+  /** Fold ZeroPadding2D into a following 'valid' convolution's explicit padding. Default true. */
+  foldPadding?: boolean;
+  /** Run standalone BN as a 1x1 depthwise conv (one XNNPACK pass) instead of mul + add. Default true. */
+  batchNormAsDepthwise?: boolean;
+}
+
+/** What the compiler did, for logs and tests. */
+export interface InferencePlanSummary {
+  /** Graph nodes of the model (input layers excluded). */
+  nodes: number;
+  /** Op groups executed per call. */
+  steps: number;
+  /** BatchNormalizations folded into a convolution. */
+  foldedBatchNorms: number;
+  /** Activations fused into a convolution or BN. */
+  fusedActivations: number;
+  /** ZeroPadding2D layers folded into a convolution. */
+  foldedPaddings: number;
+  /** Standalone BNs turned into a multiply-add. */
+  standaloneBatchNorms: number;
+  /** Class names of layers run through layer.apply, with counts. */
+  fallbacks: Record<string, number>;
+}
+
+/** A compiled model: call it on a batch (NHWC) to get the model's output. */
+export interface InferenceFn {
+  /** Output of a single-input, single-output model. The caller owns (disposes) the result. */
+  (x: tf.Tensor): tf.Tensor;
+  /** All outputs, in model.outputs order, for one tensor per model input. */
+  runAll(inputs: tf.Tensor[]): tf.Tensor[];
+  readonly summary: InferencePlanSummary;
+  /** Releases the precomputed weights (the model's own weights are untouched). */
+  dispose(): void;
+}
+
+interface Step {
+  name: string;
+  inputs: number[];
+  outputs: number[];
+  run(xs: tf.Tensor[]): tf.Tensor[];
+}
+
+const CONV_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
+const PAD_FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D']);
+
+function cfgOf(layer: tf.layers.Layer): Kwargs {
+  return layer.getConfig() as Kwargs;
+}
+
+function isChannelsLast(cfg: Kwargs): boolean {
+  return cfg.dataFormat == null || cfg.dataFormat === 'channelsLast';
+}
+
+function pair(v: unknown, what: string): [number, number] {
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2) return [v[0] as number, v[1] as number];
+  if (Array.isArray(v) && v.length === 1) return [v[0] as number, v[0] as number];
+  throw new Error(`compileInference: cannot read ${what} ${JSON.stringify(v)}`);
+}
+
+/** The fused activation equivalent to an activation-only layer, or null when it is something else. */
+function activationOf(layer: tf.layers.Layer): FusedActivation | null {
+  const cls = layer.getClassName();
+  const cfg = cfgOf(layer);
+  if (cls === 'Activation') {
+    const a = cfg.activation;
+    return a === 'relu' || a === 'relu6' || a === 'linear' ? a : null;
+  }
+  if (cls === 'ReLU') {
+    // tfjs's ReLU layer has only maxValue (no negative slope or threshold).
+    const m = cfg.maxValue;
+    if (m == null) return 'relu';
+    if (m === 6) return 'relu6';
+  }
+  return null;
+}
+
+/** BN statistics as a per-channel scale and offset: y = x * scale + offset. */
+function bnScaleOffset(bn: tf.layers.Layer): { scale: Float64Array; offset: Float64Array } {
+  const cfg = cfgOf(bn);
+  const w = bn.getWeights().map((t) => t.dataSync() as Float32Array);
+  let i = 0;
+  const gamma = cfg.scale === false ? null : w[i++];
+  const beta = cfg.center === false ? null : w[i++];
+  const mean = w[i++];
+  const variance = w[i++];
+  const eps = cfg.epsilon as number;
+  const C = mean.length;
+  const scale = new Float64Array(C);
+  const offset = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps);
+    offset[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
+  }
+  return { scale, offset };
+}
+
+function isChannelsLastBN(bn: tf.layers.Layer, rank: number): boolean {
+  const axis = cfgOf(bn).axis as number | number[];
+  const ax = Array.isArray(axis) ? axis : [axis];
+  return ax.length === 1 && (ax[0] === -1 || ax[0] === rank - 1);
+}
+
+/**
+ * Compiles a functional model for inference. Weights are read (and folded) now: later changes to
+ * the model's weights are not seen; compile again after loading weights.
+ */
+export function compileInference(model: tf.LayersModel, opts: CompileInferenceOptions = {}): InferenceFn {
+  const o: Required<CompileInferenceOptions> = {
+    foldBatchNorm: opts.foldBatchNorm ?? true,
+    fuseActivations: opts.fuseActivations ?? true,
+    foldPadding: opts.foldPadding ?? true,
+    batchNormAsDepthwise: opts.batchNormAsDepthwise ?? true,
+  };
+  const nodes = modelNodes(model);
+  const consumers = new Map<number, GraphNode[]>();
+  for (const n of nodes) for (const t of n.inputs) consumers.set(t.id, [...(consumers.get(t.id) ?? []), n]);
+  const outputIds = new Set(model.outputs.map((t) => t.id));
+  /** The single node consuming `t`, when nothing else (model output included) does. */
+  const soleConsumer = (t: Sym): GraphNode | null => {
+    const c = consumers.get(t.id) ?? [];
+    return c.length === 1 && !outputIds.has(t.id) ? c[0] : null;
+  };
+  const producer = new Map<number, GraphNode>();
+  for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
+
+  const owned: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
+  const summary: InferencePlanSummary = {
+    nodes: nodes.length,
+    steps: 0,
+    foldedBatchNorms: 0,
+    fusedActivations: 0,
+    foldedPaddings: 0,
+    standaloneBatchNorms: 0,
+    fallbacks: {},
+  };
+  const absorbed = new Set<GraphNode>();
+  const steps: Step[] = [];
+
+  /** The activation node following `t` that can be fused, if any. */
+  const fusableActivation = (t: Sym): { node: GraphNode; act: FusedActivation } | null => {
+    if (!o.fuseActivations) return null;
+    const next = soleConsumer(t);
+    if (!next || next.inputs.length !== 1) return null;
+    const act = activationOf(next.layer);
+    return act ? { node: next, act } : null;
+  };
+
+  for (const n of nodes) {
+    if (absorbed.has(n)) continue;
+    const cls = n.layer.getClassName();
+    const cfg = cfgOf(n.layer);
+
+    // ZeroPadding2D feeding only a 'valid' conv: handled by the conv.
+    if (cls === 'ZeroPadding2D' && o.foldPadding && isChannelsLast(cfg)) {
+      const next = soleConsumer(n.outputs[0]);
+      const ncfg = next ? cfgOf(next.layer) : {};
+      // Not SeparableConv2D: tf.depthwiseConv2d (unfused) takes no explicit padding.
+      if (next && PAD_FOLDABLE.has(next.layer.getClassName()) && ncfg.padding === 'valid' && isChannelsLast(ncfg) && next.inputs.length === 1) {
+        absorbed.add(n);
+        summary.foldedPaddings++;
+        continue;
+      }
+    }
+
+    if (CONV_CLASSES.has(cls) && isChannelsLast(cfg) && n.inputs.length === 1) {
+      steps.push(convStep(n));
+      continue;
+    }
+    if (cls === 'BatchNormalization' && n.inputs.length === 1 && isChannelsLastBN(n.layer, n.inputs[0].rank)) {
+      steps.push(batchNormStep(n));
+      continue;
+    }
+    steps.push(simpleStep(n, cls, cfg));
+  }
+
+  function convStep(conv: GraphNode): Step {
+    const cls = conv.layer.getClassName();
+    const cfg = cfgOf(conv.layer);
+    let input = conv.inputs[0];
+    // Explicit padding from an absorbed ZeroPadding2D.
+    let pad: 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]] = cfg.padding as 'valid' | 'same';
+    const prev = producer.get(input.id);
+    if (prev && absorbed.has(prev) && prev.layer.getClassName() === 'ZeroPadding2D') {
+      const p = cfgOf(prev.layer).padding as [[number, number], [number, number]];
+      pad = [[0, 0], pair(p[0], 'padding'), pair(p[1], 'padding'), [0, 0]];
+      input = prev.inputs[0];
+    }
+    const strides = pair(cfg.strides, 'strides');
+    const dilations = pair(cfg.dilationRate ?? 1, 'dilationRate');
+    const weights = conv.layer.getWeights();
+    const useBias = cfg.useBias !== false;
+    const kernelIdx = cls === 'SeparableConv2D' ? 1 : 0; // the pointwise kernel carries the output channels
+    const kernel = weights[kernelIdx];
+    const kdata = Float32Array.from(kernel.dataSync() as Float32Array);
+    const kshape = kernel.shape as [number, number, number, number];
+    const C = cls === 'DepthwiseConv2D' ? kshape[2] * kshape[3] : kshape[3];
+    let bias: Float32Array | null = useBias ? Float32Array.from(weights[weights.length - 1].dataSync() as Float32Array) : null;
+    let out = conv.outputs[0];
+    let act: FusedActivation | null = null;
+    const ownAct = cfg.activation ?? 'linear';
+    if (ownAct === 'relu' || ownAct === 'relu6' || ownAct === 'linear') act = ownAct;
+    let name = conv.layer.name;
+
+    // Fold a following BN (only when the conv itself is linear: BN after a nonlinearity does not fold).
+    const bnNode = o.foldBatchNorm && ownAct === 'linear' ? soleConsumer(out) : null;
+    if (bnNode && bnNode.layer.getClassName() === 'BatchNormalization' && bnNode.inputs.length === 1 && isChannelsLastBN(bnNode.layer, 4)) {
+      const { scale, offset } = bnScaleOffset(bnNode.layer);
+      if (scale.length !== C) throw new Error(`compileInference: ${conv.layer.name} has ${C} output channels, ${bnNode.layer.name} normalises ${scale.length}`);
+      // Channels-last kernels: the output channel is the flat index mod C for Conv2D/pointwise
+      // ([.., in, out]) and depthwise ([kh, kw, in, mult] -> channel in*mult + m).
+      for (let j = 0; j < kdata.length; j++) kdata[j] = kdata[j] * scale[j % C];
+      const b = new Float32Array(C);
+      for (let c = 0; c < C; c++) b[c] = (bias ? bias[c] : 0) * scale[c] + offset[c];
+      bias = b;
+      absorbed.add(bnNode);
+      summary.foldedBatchNorms++;
+      out = bnNode.outputs[0];
+      name += `+${bnNode.layer.name}`;
+    }
+    if (act === 'linear') {
+      const f = fusableActivation(out);
+      if (f) {
+        act = f.act;
+        absorbed.add(f.node);
+        summary.fusedActivations++;
+        out = f.node.outputs[0];
+        name += `+${f.node.layer.name}`;
+      }
+    }
+    const filter = keep(tf.tensor4d(kdata, kshape));
+    const biasT = bias ? keep(tf.tensor1d(bias)) : undefined;
+    const depthwise = cls === 'SeparableConv2D' ? keep(tf.clone(weights[0] as tf.Tensor4D)) : null;
+    const fusedAct = act ?? 'linear';
+    // Activations XNNPACK does not clamp run after the conv, as the layer would.
+    const post = act === null ? (cfg.activation as string) : null;
+    const postLayer = post ? conv.layer : null;
+    return {
+      name,
+      inputs: [input.id],
+      outputs: [out.id],
+      run: ([x]) => {
+        let y: tf.Tensor4D;
+        if (cls === 'Conv2D') {
+          y = tf.fused.conv2d({ x: x as tf.Tensor4D, filter, strides, pad, dilations, bias: biasT, activation: fusedAct });
+        } else if (cls === 'DepthwiseConv2D') {
+          // The op's typing omits explicit padding; its shape logic (computeConv2DInfo) and the wasm kernel take it.
+          y = tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter, strides, pad: pad as 'valid', dilations, bias: biasT, activation: fusedAct });
+        } else {
+          const d = tf.depthwiseConv2d(x as tf.Tensor4D, depthwise!, strides, pad as 'valid' | 'same', 'NHWC', dilations);
+          y = tf.fused.conv2d({ x: d, filter, strides: 1, pad: 'valid', bias: biasT, activation: fusedAct });
+          d.dispose();
+        }
+        if (postLayer) {
+          const act = (postLayer as unknown as { activation: { apply(t: tf.Tensor): tf.Tensor } }).activation;
+          const z = act.apply(y);
+          y.dispose();
+          return [z];
+        }
+        return [y];
+      },
+    };
+  }
+
+  function batchNormStep(bn: GraphNode): Step {
+    const { scale, offset } = bnScaleOffset(bn.layer);
+    const C = scale.length;
+    let out = bn.outputs[0];
+    let act: FusedActivation = 'linear';
+    let name = bn.layer.name;
+    const f = fusableActivation(out);
+    const rank4 = bn.inputs[0].rank === 4;
+    if (f && rank4 && o.batchNormAsDepthwise) {
+      act = f.act;
+      absorbed.add(f.node);
+      summary.fusedActivations++;
+      out = f.node.outputs[0];
+      name += `+${f.node.layer.name}`;
+    }
+    summary.standaloneBatchNorms++;
+    const scaleT = keep(rank4 && o.batchNormAsDepthwise ? tf.tensor4d(Float32Array.from(scale), [1, 1, C, 1]) : tf.tensor1d(Float32Array.from(scale)));
+    const offsetT = keep(tf.tensor1d(Float32Array.from(offset)));
+    const asDepthwise = rank4 && o.batchNormAsDepthwise;
+    return {
+      name,
+      inputs: [bn.inputs[0].id],
+      outputs: [out.id],
+      run: ([x]) => {
+        if (asDepthwise) {
+          return [tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: scaleT as tf.Tensor4D, strides: 1, pad: 'valid', bias: offsetT, activation: act })];
+        }
+        return [tf.tidy(() => tf.add(tf.mul(x, scaleT), offsetT))];
+      },
+    };
+  }
+
+  function simpleStep(n: GraphNode, cls: string, cfg: Kwargs): Step {
+    const ids = { inputs: n.inputs.map((t) => t.id), outputs: n.outputs.map((t) => t.id) };
+    const one = (fn: (xs: tf.Tensor[]) => tf.Tensor): Step => ({ name: n.layer.name, ...ids, run: (xs) => [fn(xs)] });
+    const act = activationOf(n.layer);
+    if (act === 'relu') return one(([x]) => tf.relu(x));
+    if (act === 'relu6') return one(([x]) => tf.relu6(x));
+    if (act === 'linear') return one(([x]) => x.clone());
+    const lastAxis = (axis: unknown) => (axis == null || axis === -1 ? -1 : (axis as number));
+    switch (cls) {
+      case 'Add':
+        return one((xs) => (xs.length === 2 ? tf.add(xs[0], xs[1]) : tf.addN(xs)));
+      case 'Multiply':
+        return one((xs) => xs.slice(1).reduce((a, b) => tf.tidy(() => tf.mul(a, b)), xs[0]));
+      case 'Concatenate':
+        return one((xs) => tf.concat(xs, lastAxis(cfg.axis)));
+      case 'TFOpLambda': {
+        const l = n.layer as unknown as { op: string; y: number };
+        return one(([x]) => (l.op === 'add' ? tf.add(x, l.y) : tf.mul(x, l.y)));
+      }
+      case 'CustomScaleLayer': {
+        const s = (n.layer as unknown as { scale: number }).scale;
+        return one(([a, b]) => tf.tidy(() => tf.add(a, tf.mul(b, s))));
+      }
+      case 'Rescaling': {
+        const scale = cfg.scale as number;
+        const offset = (cfg.offset as number) ?? 0;
+        return one(([x]) => tf.tidy(() => tf.add(tf.mul(x, scale), offset)));
+      }
+      case 'GlobalAveragePooling2D':
+        if (isChannelsLast(cfg)) {
+          const keepdims = (n.layer as unknown as { keepdims?: boolean }).keepdims === true;
+          return one(([x]) => tf.mean(x, [1, 2], keepdims));
+        }
+        break;
+      case 'GlobalMaxPooling2D':
+        if (isChannelsLast(cfg) && !cfg.keepdims) return one(([x]) => tf.max(x, [1, 2]));
+        break;
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        // Keras 'same' average pooling excludes the padding from the count; keep it on the layer.
+        if (!isChannelsLast(cfg) || (cls === 'AveragePooling2D' && cfg.padding !== 'valid')) break;
+        const size = pair(cfg.poolSize, 'poolSize');
+        const strides = pair(cfg.strides ?? cfg.poolSize, 'strides');
+        const padding = cfg.padding as 'valid' | 'same';
+        return one(([x]) => (cls === 'MaxPooling2D' ? tf.maxPool(x as tf.Tensor4D, size, strides, padding) : tf.avgPool(x as tf.Tensor4D, size, strides, padding)));
+      }
+      case 'ZeroPadding2D':
+        if (isChannelsLast(cfg)) {
+          const p = cfg.padding as [[number, number], [number, number]];
+          const pads: Array<[number, number]> = [[0, 0], pair(p[0], 'padding'), pair(p[1], 'padding'), [0, 0]];
+          return one(([x]) => tf.pad(x, pads));
+        }
+        break;
+      case 'Flatten':
+        return one(([x]) => tf.reshape(x, [x.shape[0], -1]));
+      case 'Dropout':
+      case 'SpatialDropout2D':
+        return one(([x]) => x.clone());
+    }
+    summary.fallbacks[cls] = (summary.fallbacks[cls] ?? 0) + 1;
+    const kwargs = { ...n.callArgs, training: false };
+    return {
+      name: n.layer.name,
+      ...ids,
+      run: (xs) => {
+        const y = n.layer.apply(xs.length === 1 ? xs[0] : xs, kwargs) as tf.Tensor | tf.Tensor[];
+        return Array.isArray(y) ? y : [y];
+      },
+    };
+  }
+
+  summary.steps = steps.length;
+  // Liveness: after step i, release tensors whose last consumer is step i.
+  const lastUse = new Map<number, number>();
+  steps.forEach((s, i) => s.inputs.forEach((id) => lastUse.set(id, i)));
+  const inputIds = model.inputs.map((t) => t.id);
+  const outIds = model.outputs.map((t) => t.id);
+  const protectedIds = new Set([...inputIds, ...outIds]);
+  const releaseAfter: number[][] = steps.map(() => []);
+  steps.forEach((s, i) => {
+    for (const id of s.outputs) if (!lastUse.has(id) && !protectedIds.has(id)) releaseAfter[i].push(id);
+  });
+  for (const [id, i] of lastUse) if (!protectedIds.has(id)) releaseAfter[i].push(id);
+  for (const id of outIds) {
+    if (!inputIds.includes(id) && !steps.some((s) => s.outputs.includes(id))) {
+      throw new Error(`compileInference: model output ${id} is produced by no step`);
+    }
+  }
+
+  const runAll = (inputs: tf.Tensor[]): tf.Tensor[] => {
+    if (inputs.length !== inputIds.length) throw new Error(`compileInference: model has ${inputIds.length} inputs, got ${inputs.length}`);
+    return tf.tidy(() => {
+      const values = new Map<number, tf.Tensor>();
+      inputIds.forEach((id, i) => values.set(id, inputs[i]));
+      // Tensor objects reachable from several ids (an identity fallback may return its input) are
+      // released only when no id holds them and they are not caller inputs.
+      const holders = new Map<tf.Tensor, number>();
+      const hold = (t: tf.Tensor) => holders.set(t, (holders.get(t) ?? 0) + 1);
+      const inputSet = new Set(inputs);
+      for (const t of inputs) hold(t);
+      for (let i = 0; i < steps.length; i++) {
+        const s = steps[i];
+        const xs = s.inputs.map((id) => {
+          const v = values.get(id);
+          if (!v) throw new Error(`compileInference: step ${s.name} needs a tensor that was not computed`);
+          return v;
+        });
+        const ys = s.run(xs);
+        s.outputs.forEach((id, k) => {
+          values.set(id, ys[k]);
+          hold(ys[k]);
+        });
+        for (const id of releaseAfter[i]) {
+          const t = values.get(id);
+          if (!t) continue;
+          values.delete(id);
+          const h = (holders.get(t) ?? 1) - 1;
+          holders.set(t, h);
+          if (h === 0 && !inputSet.has(t)) t.dispose();
+        }
+      }
+      return outIds.map((id) => values.get(id)!);
+    });
+  };
+
+  const fn = ((x: tf.Tensor): tf.Tensor => {
+    if (outIds.length !== 1) throw new Error(`compileInference: model has ${outIds.length} outputs; use runAll`);
+    return runAll([x])[0];
+  }) as InferenceFn;
+  Object.defineProperty(fn, 'runAll', { value: runAll });
+  Object.defineProperty(fn, 'summary', { value: summary });
+  Object.defineProperty(fn, 'dispose', { value: () => tf.dispose(owned.splice(0)) });
+  return fn;
+}

@@ -1,0 +1,7 @@
+/**
+ * Fast frozen-backbone inference: a graph compiler (BN folding, fused activations, direct ops) and
+ * multi-worker feature extraction.
+ */
+export * from './compile';
+export * from './features';
+export type { FeatureWorkerData } from './protocol';

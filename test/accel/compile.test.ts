@@ -1,0 +1,110 @@
+import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend';
+import { buildBackbone } from '../../lib/backbones';
+import { compileInference } from '../../lib/accel';
+import { Rng } from '../../lib/util/rng';
+
+/**
+ * Random BN statistics (positive variances, non-zero means, gamma, beta), so folding changes the
+ * numbers; Keras's fresh BN (mean 0, variance 1) would make a broken fold look right.
+ */
+function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const cfg = layer.getConfig() as Record<string, unknown>;
+    const ws = layer.getWeights();
+    const names = [...(cfg.scale === false ? [] : ['gamma']), ...(cfg.center === false ? [] : ['beta']), 'mean', 'var'];
+    layer.setWeights(
+      ws.map((w, i) => {
+        const n = w.size;
+        const v = new Float32Array(n);
+        for (let j = 0; j < n; j++) {
+          const kind = names[i];
+          v[j] = kind === 'gamma' ? rng.uniform(0.5, 1.5) : kind === 'var' ? rng.uniform(0.5, 2) : rng.uniform(-0.3, 0.3);
+        }
+        return tf.tensor(v, w.shape);
+      }),
+    );
+  }
+}
+
+function relMaxError(ref: Float32Array, out: Float32Array): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) {
+    d = Math.max(d, Math.abs(ref[i] - out[i]));
+    m = Math.max(m, Math.abs(ref[i]));
+  }
+  return d / Math.max(m, 1e-30);
+}
+
+function sampleBatch(n: number, size: number, seed: number): tf.Tensor4D {
+  const rng = new Rng(seed);
+  const v = new Float32Array(n * size * size * 3);
+  for (let i = 0; i < v.length; i++) v[i] = rng.uniform(-1, 1);
+  return tf.tensor4d(v, [n, size, size, 3]);
+}
+
+describe('accel/compileInference', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  // Input sizes: 80 is the paper's; InceptionResNetV2 needs at least 75.
+  const cases: Array<[string, number]> = [
+    ['VGG16', 32],
+    ['ResNet50', 32],
+    ['DenseNet121', 32],
+    ['MobileNetV2', 32],
+    ['MobileNetV3Small', 32],
+    ['InceptionResNetV2', 80],
+  ];
+  for (const [name, size] of cases) {
+    it(`${name}: equals model.predict (relative max error < 1e-4)`, () => {
+      const model = buildBackbone(name, { inputSize: size, seed: 3 });
+      randomizeBatchNorms(model, 7);
+      const x = sampleBatch(2, size, 11);
+      const ref = model.predict(x) as tf.Tensor;
+      const fn = compileInference(model);
+      const before = tf.memory().numTensors;
+      const y = fn(x);
+      // Only the output survives the call.
+      assert.equal(tf.memory().numTensors, before + 1);
+      assert.deepEqual(y.shape, ref.shape);
+      const err = relMaxError(ref.dataSync() as Float32Array, y.dataSync() as Float32Array);
+      assert.ok(err < 1e-4, `relative max error ${err}`);
+      if (name !== 'VGG16') assert.ok(fn.summary.foldedBatchNorms > 0, JSON.stringify(fn.summary));
+      tf.dispose([x, ref, y]);
+      fn.dispose();
+      model.dispose();
+    });
+  }
+
+  it('folds BN and fuses relu in ResNet50; runs no layer through the fallback', () => {
+    const model = buildBackbone('ResNet50', { inputSize: 32 });
+    const fn = compileInference(model);
+    const bns = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').length;
+    assert.equal(fn.summary.foldedBatchNorms, bns);
+    assert.ok(fn.summary.fusedActivations >= 33, JSON.stringify(fn.summary));
+    assert.deepEqual(fn.summary.fallbacks, {});
+    fn.dispose();
+    model.dispose();
+  });
+
+  it('keeps the BN unfolded when the conv output has another consumer', () => {
+    const x = tf.input({ shape: [6, 6, 2] });
+    const c = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(x) as tf.SymbolicTensor;
+    const b = tf.layers.batchNormalization({ movingMeanInitializer: 'ones', movingVarianceInitializer: tf.initializers.constant({ value: 2 }) }).apply(c) as tf.SymbolicTensor;
+    const r = tf.layers.reLU({ maxValue: 6 }).apply(b) as tf.SymbolicTensor;
+    const s = tf.layers.add().apply([c, r]) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: s });
+    const fn = compileInference(model);
+    assert.equal(fn.summary.foldedBatchNorms, 0);
+    assert.equal(fn.summary.standaloneBatchNorms, 1);
+    const inp = sampleBatch(2, 6, 5).slice([0, 0, 0, 0], [2, 6, 6, 2]);
+    const err = relMaxError((model.predict(inp) as tf.Tensor).dataSync() as Float32Array, fn(inp).dataSync() as Float32Array);
+    assert.ok(err < 1e-5, `relative max error ${err}`);
+  });
+});
