@@ -17,6 +17,8 @@ export * from './weights';
 export * from './train';
 export * from './study';
 export * from './figures';
+export * from './score';
+export * from './accel';
 
 // Names that two stages both export: the explicit re-exports below pick one and rename the other.
 export { getPreset, ensureCohort } from './study';

@@ -29,7 +29,25 @@ export type PreprocessingMode = 'caffe' | 'tf' | 'torch' | 'none';
 /** Where a model's ImageNet weights came from; every result carries one. */
 export type WeightsProvenance =
   | { kind: 'imagenet'; file: string; sha256: string; md5?: string }
-  | { kind: 'random init'; seed: number };
+  | { kind: 'random init'; seed: number; bnCalibration?: BatchNormCalibrationProvenance };
+
+/**
+ * A random-init backbone's BatchNormalization statistics measured on patches of the training data
+ * (lib/backbones calibrateBatchNorm), so its features do not vanish; the statistics are saved next
+ * to the results and the models.
+ */
+export interface BatchNormCalibrationProvenance {
+  /** Patches the statistics were measured on. */
+  images: number;
+  /** Patients those patches came from (never test patients). */
+  patients: string[];
+  /** Seed of the patch choice. */
+  seed: number;
+  /** sha256 of the saved statistics file (JSON). */
+  sha256: string;
+  /** File name of the statistics, relative to the results folder or model folder. */
+  file: string;
+}
 
 /** One training run of the study: the unit the runner writes as `<out>/runs/<id>.json`. */
 export interface RunRecord {

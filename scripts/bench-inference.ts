@@ -10,6 +10,7 @@
  * figure is the one to compare across runs; "cpu-bound img/s" = threads x 1000 / CPU ms per image
  * is the rate the same work would reach on that many idle cores.
  */
+import * as os from 'os';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
@@ -86,7 +87,9 @@ async function main(): Promise<void> {
   const log = (s: string) => {
     if (!opts.json) console.log(s);
   };
+  const load = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');
   log(`backend: ${choice.reason}; batch ${batch}, ${size} x ${size}, median of ${runs} runs after warm-up`);
+  log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average at start ${load()}`);
   const rng = new Rng(1);
   const pixels = batch * size * size * 3;
   const data = new Float32Array(pixels);
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     const target = PYTORCH_IMAGES_PER_S[m.backbone];
     const vs = target ? `  (PyTorch 2 threads: ${target}; half: ${target / 2})` : '';
     log(
-      `${m.backbone.padEnd(12)} ${m.mode.padEnd(20)} ${m.imagesPerSecond.toFixed(1).padStart(7)} img/s wall  ` +
+      `${m.backbone.padEnd(12)} ${m.mode.padEnd(21)} ${m.imagesPerSecond.toFixed(1).padStart(7)} img/s wall  ` +
         `${m.cpuMsPerImage.toFixed(2).padStart(7)} CPU ms/img  ${m.cpuBoundImagesPerSecond.toFixed(1).padStart(7)} img/s cpu-bound on ${m.threads} core${m.threads > 1 ? 's' : ''}${vs}`,
     );
   };
@@ -124,14 +127,14 @@ async function main(): Promise<void> {
     x.dispose();
     model.dispose();
 
-    for (const w of workerCounts) {
-      const pool = await FeatureWorkerPool.create({ backbone: name, inputSize: size, workers: w });
+    for (const [w, compiled] of workerCounts.flatMap((w) => [[w, false], [w, true]] as const)) {
+      const pool = await FeatureWorkerPool.create({ backbone: name, inputSize: size, workers: w, compile: compiled ? {} : false });
       const count = batch * perWorker * w;
       // Each call gets fresh copies: the pool transfers (detaches) the batch buffers.
       const inputs = (_start: number, n: number) => data.slice(0, n * size * size * 3);
       try {
         show(
-          await measure(name, `compiled, ${w} worker${w > 1 ? 's' : ''}`, w, count, runs, async () => {
+          await measure(name, `${compiled ? 'compiled' : 'predict'}, ${w} worker${w > 1 ? 's' : ''}`, w, count, runs, async () => {
             await pool.extract({ inputs, count, batchSize: batch });
           }),
         );
@@ -140,7 +143,10 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (opts.json) console.log(JSON.stringify({ backend: choice.backend, batch, size, runs, pytorch: PYTORCH_IMAGES_PER_S, results }, null, 2));
+  log(`load average at end ${load()}`);
+  if (opts.json) {
+    console.log(JSON.stringify({ backend: choice.backend, batch, size, runs, loadAverageAtEnd: os.loadavg(), pytorch: PYTORCH_IMAGES_PER_S, results }, null, 2));
+  }
 }
 
 main().catch((err) => {

@@ -7,10 +7,13 @@
  */
 import { Command } from 'commander';
 import * as cliProgress from 'cli-progress';
-import { readNifti } from '../lib/io';
+import * as os from 'os';
+import * as path from 'path';
 import { loadManifest, labelsOf, resolvePath } from '../lib/manifest';
-import { normalizeMinMax, samplePatches, PLANES, type Plane } from '../lib/patches';
-import { Rng, deriveSeed } from '../lib/util/rng';
+import { PLANES, type Plane, type SampledPatches } from '../lib/patches';
+import { samplePatchVolume, type PatchVolumeTask } from '../lib/patches/worker';
+import { deriveSeed } from '../lib/util/rng';
+import { mapInWorkers } from '../lib/util/workers';
 
 interface Row {
   recon: string;
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     .option('--threshold <f>', 'background threshold as a fraction of the volume mean', String(1 / 8))
     .option('--seed <n>', 'sampler seed', '0')
     .option('--on-too-few <mode>', "'error' or 'warn' when fewer survivors than --keep", 'error')
+    .option('--workers <n>', 'worker threads (0: none)', String(Math.min(2, os.cpus().length)))
     .parse();
   const o = program.opts();
   const started = Date.now();
@@ -63,15 +67,28 @@ async function main(): Promise<void> {
   if (process.stderr.isTTY) bar.start(recons.length, 0, { recon: '' });
   const rows: Row[] = [];
   const warnings: string[] = [];
-  for (const recon of recons) {
-    const file = resolvePath(loaded, recon);
-    const volume = normalizeMinMax(readNifti(file), file);
-    // The same derived stream as buildPatchDataset, so these counts are those of the training data.
-    const sampled = samplePatches(volume, config, new Rng(deriveSeed(seed, 'patches', recon.id)), file);
-    for (const s of sampled.stats) rows.push({ recon: recon.id, patient: recon.patient, countPercent: recon.countPercent, ...s });
-    warnings.push(...sampled.warnings);
-    if (process.stderr.isTTY) bar.increment(1, { recon: recon.id });
-  }
+  // The same derived streams as buildPatchDataset, so these counts are those of the training data.
+  const tasks: PatchVolumeTask[] = recons.map((recon) => ({
+    file: resolvePath(loaded, recon),
+    seed: deriveSeed(seed, 'patches', recon.id),
+    config,
+  }));
+  const tick = (_r: SampledPatches, i: number) => {
+    if (process.stderr.isTTY) bar.increment(1, { recon: recons[i].id });
+  };
+  const workers = Number(o.workers);
+  const sampled =
+    workers > 0
+      ? await mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, '..', 'lib', 'patches', 'worker.ts'), tasks, { workers, onResult: tick })
+      : tasks.map((t, i) => {
+          const r = samplePatchVolume(t);
+          tick(r, i);
+          return r;
+        });
+  recons.forEach((recon, v) => {
+    for (const s of sampled[v].stats) rows.push({ recon: recon.id, patient: recon.patient, countPercent: recon.countPercent, ...s });
+    warnings.push(...sampled[v].warnings);
+  });
   if (process.stderr.isTTY) bar.stop();
   const seconds = (Date.now() - started) / 1000;
   const summary = PLANES.map((plane) => {

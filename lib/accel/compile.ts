@@ -369,8 +369,8 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
         break;
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
-        // Keras 'same' average pooling excludes the padding from the count; keep it on the layer.
-        if (!isChannelsLast(cfg) || (cls === 'AveragePooling2D' && cfg.padding !== 'valid')) break;
+        // The same tf op the tfjs layer calls (so 'same' average pooling counts as the layer does).
+        if (!isChannelsLast(cfg)) break;
         const size = pair(cfg.poolSize, 'poolSize');
         const strides = pair(cfg.strides ?? cfg.poolSize, 'strides');
         const padding = cfg.padding as 'valid' | 'same';

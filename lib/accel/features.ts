@@ -36,8 +36,8 @@ export interface ExtractFeaturesArgs {
   batchSize?: number;
   /** Worker threads (parallel only). Default 2. */
   workers?: number;
-  /** Compiler options. Default: all optimisations. */
-  compile?: CompileInferenceOptions;
+  /** Compiler options (default: all optimisations), or false for the stock model.predict (benchmarks). */
+  compile?: CompileInferenceOptions | false;
   /** Force a backend in the workers (initBackend's `backend`). Default: the workspace's choice. */
   backend?: string;
   /** Called after each batch with the images done so far. */
@@ -45,12 +45,26 @@ export interface ExtractFeaturesArgs {
 }
 
 /** Builds the backbone (with weights when asked) and compiles it. */
-export async function buildCompiledBackbone(data: FeatureWorkerData): Promise<{ model: tf.LayersModel; fn: InferenceFn; inputSize: number }> {
+export async function buildCompiledBackbone(
+  data: FeatureWorkerData,
+): Promise<{ model: tf.LayersModel; fn: (x: tf.Tensor) => tf.Tensor; dispose(): void; inputSize: number }> {
   const model =
     data.weights === undefined
       ? buildBackbone(data.backbone, { inputSize: data.inputSize, seed: data.seed })
       : (await loadBackboneWithWeights(data.backbone as BackboneName, { weights: data.weights, inputSize: data.inputSize, seed: data.seed })).model;
-  return { model, fn: compileInference(model, data.compile), inputSize: data.inputSize };
+  if (data.compile === false) {
+    return { model, fn: (x) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor, dispose: () => model.dispose(), inputSize: data.inputSize };
+  }
+  const fn: InferenceFn = compileInference(model, data.compile);
+  return {
+    model,
+    fn,
+    dispose: () => {
+      fn.dispose();
+      model.dispose();
+    },
+    inputSize: data.inputSize,
+  };
 }
 
 interface Plan {
@@ -87,7 +101,8 @@ async function batchInput(args: Pick<ExtractFeaturesArgs, 'inputs'>, p: Plan, b:
 /** Single-thread reference: same batches, same compiled model, in this thread's backend. */
 export async function extractFeatures(args: ExtractFeaturesArgs): Promise<Float32Array> {
   const p = plan(args);
-  const { model, fn } = await buildCompiledBackbone(p.data);
+  const built = await buildCompiledBackbone(p.data);
+  const fn = built.fn;
   try {
     let out: Float32Array | null = null;
     let dim = 0;
@@ -105,8 +120,7 @@ export async function extractFeatures(args: ExtractFeaturesArgs): Promise<Float3
     }
     return out ?? new Float32Array(0);
   } finally {
-    fn.dispose();
-    model.dispose();
+    built.dispose();
   }
 }
 

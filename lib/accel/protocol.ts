@@ -8,7 +8,8 @@ export interface FeatureWorkerData {
   weights?: string;
   inputSize: number;
   seed: number;
-  compile: CompileInferenceOptions;
+  /** Compiler options, or false to run the stock model.predict (for comparison). */
+  compile: CompileInferenceOptions | false;
   /** Forced backend name (initBackend's `backend`), or undefined for the default choice. */
   backend?: string;
 }

@@ -15,10 +15,11 @@ const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 async function main(data: FeatureWorkerData): Promise<void> {
   const choice = await initBackend(data.backend ? { backend: data.backend } : {});
-  const { fn, inputSize } = await buildCompiledBackbone(data);
+  const built = await buildCompiledBackbone(data);
+  const { fn, inputSize } = built;
   port!.on('message', (msg: ToWorker) => {
     if (msg.type === 'stop') {
-      fn.dispose();
+      built.dispose();
       port!.close();
       return;
     }

@@ -23,6 +23,7 @@ export * from './batch_norm';
 export * from './layers';
 export * from './transfer';
 export * from './param_table';
+export * from './calibrate';
 export { buildDenseNet121, buildDenseNet169, buildDenseNet201 } from './densenet';
 export { buildInceptionResNetV2 } from './inception_resnet_v2';
 export { buildInceptionV3 } from './inception_v3';

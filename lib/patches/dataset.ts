@@ -1,13 +1,14 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { readNifti } from '../io';
 import { labelsOf, resolvePath, type LoadedManifest } from '../manifest';
 import { METRICS, type PreprocessingMode } from '../types';
 import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
-import { Rng, deriveSeed } from '../util/rng';
-import { normalizeMinMax } from './normalize';
-import { samplePatches, type PatchSamplerConfig, type PatchLocation, type PlaneStats, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
+import { deriveSeed } from '../util/rng';
+import { mapInWorkers } from '../util/workers';
+import { type PatchSamplerConfig, type PatchLocation, type PlaneStats, type SampledPatches, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
+import { samplePatchVolume, type PatchVolumeTask } from './worker';
 import { patchesToTensor } from './preprocess';
 
 /** Bumped when the patch-set layout or sampling changes, so old caches are not reused. */
@@ -22,6 +23,8 @@ export interface PatchDatasetConfig extends PatchSamplerConfig {
   includeUnrated?: boolean;
   /** Called after each volume. */
   onProgress?: (done: number, total: number, recon: string) => void;
+  /** Worker threads reading and sampling volumes; 0 works in the calling thread. Default min(2, CPUs). */
+  workers?: number;
 }
 
 export interface PatchMeta extends PatchLocation {
@@ -44,7 +47,7 @@ export interface PatchDataset {
   /** Per volume and plane: candidates, survivors, kept. */
   stats: Array<PlaneStats & { recon: string }>;
   warnings: string[];
-  config: Omit<Required<PatchDatasetConfig>, 'onProgress' | 'cacheDir' | 'recordCandidates'>;
+  config: Omit<Required<PatchDatasetConfig>, 'onProgress' | 'cacheDir' | 'recordCandidates' | 'workers'>;
 }
 
 interface CachedHeader {
@@ -61,7 +64,7 @@ interface CachedHeader {
 }
 
 function datasetSettings(config: PatchDatasetConfig): PatchDataset['config'] {
-  const { onProgress: _p, cacheDir: _c, recordCandidates: _r, ...rest } = config;
+  const { onProgress: _p, cacheDir: _c, recordCandidates: _r, workers: _w, ...rest } = config;
   const { recordCandidates: _d, ...defaults } = DEFAULT_PATCH_SAMPLER_CONFIG;
   return { ...defaults, seed: 0, includeUnrated: false, ...rest, planes: [...(rest.planes ?? defaults.planes)] };
 }
@@ -86,6 +89,26 @@ export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDat
 
   const recons = loaded.manifest.reconstructions.filter((r) => settings.includeUnrated || labelsOf(r) !== undefined);
   if (recons.length === 0) throw new Error(`${loaded.file}: no rated reconstructions to build a patch dataset from`);
+  // The seed of each volume depends only on the dataset seed and the reconstruction id, so adding
+  // a volume to the cohort does not change the patches of the others.
+  const tasks: PatchVolumeTask[] = recons.map((recon) => ({
+    file: resolvePath(loaded, recon),
+    seed: deriveSeed(settings.seed, 'patches', recon.id),
+    config: { size: settings.size, candidates: settings.candidates, keep: settings.keep, thresholdFraction: settings.thresholdFraction, planes: settings.planes, onTooFew: settings.onTooFew },
+  }));
+  let done = 0;
+  const progress = (i: number) => config.onProgress?.(++done, recons.length, recons[i].id);
+  let sampled: SampledPatches[];
+  const workers = config.workers ?? Math.min(2, os.cpus().length);
+  if (workers > 0 && recons.length > 1) {
+    sampled = await mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, 'worker.ts'), tasks, { workers, onResult: (_r, i) => progress(i) });
+  } else {
+    sampled = tasks.map((t, i) => {
+      const r = samplePatchVolume(t);
+      progress(i);
+      return r;
+    });
+  }
   const chunks: Float32Array[] = [];
   const labels: number[] = [];
   const patchPatient: string[] = [];
@@ -93,25 +116,19 @@ export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDat
   const meta: PatchMeta[] = [];
   const stats: PatchDataset['stats'] = [];
   const warnings: string[] = [];
-  let done = 0;
-  for (const recon of recons) {
-    const file = resolvePath(loaded, recon);
-    const volume = normalizeMinMax(readNifti(file), file);
-    const rng = new Rng(deriveSeed(settings.seed, 'patches', recon.id));
-    const sampled = samplePatches(volume, settings, rng, file);
+  recons.forEach((recon, v) => {
+    const s = sampled[v];
     const y = labelsOf(recon);
-    chunks.push(sampled.data);
-    for (const loc of sampled.locations) {
+    chunks.push(s.data);
+    for (const loc of s.locations) {
       for (const m of METRICS) labels.push(y ? y[m] : NaN);
       patchPatient.push(recon.patient);
       patchRecon.push(recon.id);
       meta.push({ recon: recon.id, ...loc });
     }
-    for (const s of sampled.stats) stats.push({ recon: recon.id, ...s });
-    warnings.push(...sampled.warnings);
-    done++;
-    config.onProgress?.(done, recons.length, recon.id);
-  }
+    for (const st of s.stats) stats.push({ recon: recon.id, ...st });
+    warnings.push(...s.warnings);
+  });
   const count = patchRecon.length;
   const patches = new Float32Array(count * settings.size * settings.size);
   let offset = 0;

@@ -95,11 +95,18 @@ export function patchVoxel(loc: PatchLocation, r: number, c: number): [number, n
  * Summed-volume table: S[(i) + (nx+1)*((j) + (ny+1)*k)] = sum of voxels with indices < (i, j, k).
  * Any axis-aligned box sum then costs 8 look-ups, so 1000 candidates per plane are free to test.
  */
-export function summedVolume(volume: Volume): Float64Array {
+export function summedVolume(volume: Volume, scratch?: Float64Array): Float64Array {
   const [nx, ny, nz] = volume.dims;
   const sx = nx + 1;
   const sy = ny + 1;
-  const S = new Float64Array(sx * sy * (nz + 1));
+  const n = sx * sy * (nz + 1);
+  const S = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
+  // Only the three faces at index 0 need zeroing; every other entry is written below.
+  S.fill(0, 0, sx * sy);
+  for (let k = 1; k <= nz; k++) {
+    S.fill(0, sx * sy * k, sx * sy * k + sx);
+    for (let j = 1; j < sy; j++) S[sx * (j + sy * k)] = 0;
+  }
   const d = volume.data;
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
@@ -154,6 +161,40 @@ function resolveConfig(config: PatchSamplerConfig): Required<PatchSamplerConfig>
  * random. Expects a volume already normalised (see normalizeMinMax); `source` names it in errors.
  */
 export function samplePatches(volume: Volume, config: PatchSamplerConfig, rng: Rng, source = 'volume'): SampledPatches {
+  return sampleWithIntensityMap(volume, { min: 0, scale: 1 }, config, rng, source);
+}
+
+/**
+ * The paper's pipeline in one pass: min-max normalisation of the whole volume to [0, 1], then
+ * samplePatches. Equivalent to samplePatches(normalizeMinMax(volume), ...) but never materialises
+ * the normalised copy: box sums of the raw volume are mapped through the same affine map, and only
+ * the kept patches are normalised (a paper-size volume is 15 M voxels; this halves the work).
+ */
+export function sampleNormalizedPatches(volume: Volume, config: PatchSamplerConfig, rng: Rng, source = 'volume'): SampledPatches & { min: number; max: number } {
+  const { data } = volume;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v !== v || v === Infinity || v === -Infinity) throw new Error(`${source}: voxel ${i} is ${v}; cannot normalise a volume with NaN/Inf`);
+  }
+  if (!(max > min)) throw new Error(`${source}: constant volume (all voxels ${min}); min-max normalisation needs contrast`);
+  const scale = 1 / (max - min);
+  return { ...sampleWithIntensityMap(volume, { min, scale }, config, rng, source), min, max };
+}
+
+let summedScratch: Float64Array | undefined;
+
+/** Samples as if every voxel were `(v - min) * scale` (scale > 0). */
+function sampleWithIntensityMap(
+  volume: Volume,
+  map: { min: number; scale: number },
+  config: PatchSamplerConfig,
+  rng: Rng,
+  source: string,
+): SampledPatches {
   const cfg = resolveConfig(config);
   const { dims } = volume;
   const size = cfg.size;
@@ -166,8 +207,14 @@ export function samplePatches(volume: Volume, config: PatchSamplerConfig, rng: R
       );
     }
   }
-  const S = summedVolume(volume);
-  const total = boxSum(S, dims, 0, dims[0], 0, dims[1], 0, dims[2]);
+  // A paper-size table is 120 MB: reuse one per thread rather than allocate it per volume.
+  if (!summedScratch || summedScratch.length < (dims[0] + 1) * (dims[1] + 1) * (dims[2] + 1)) {
+    summedScratch = new Float64Array((dims[0] + 1) * (dims[1] + 1) * (dims[2] + 1));
+  }
+  const S = summedVolume(volume, summedScratch);
+  // Sums of the mapped volume follow from sums of the raw one: sum((v - m) s) = s (sum(v) - m n).
+  const mappedSum = (rawSum: number, n: number) => map.scale * (rawSum - map.min * n);
+  const total = mappedSum(boxSum(S, dims, 0, dims[0], 0, dims[1], 0, dims[2]), volume.data.length);
   const volumeMean = total / volume.data.length;
   const threshold = cfg.thresholdFraction * volumeMean;
   const area = size * size;
@@ -194,7 +241,7 @@ export function samplePatches(volume: Volume, config: PatchSamplerConfig, rng: R
       hi[ax.colAxis] = loc.col + size;
       lo[ax.rowAxis] = loc.row;
       hi[ax.rowAxis] = loc.row + size;
-      const mean = boxSum(S, dims, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]) / area;
+      const mean = mappedSum(boxSum(S, dims, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]), area) / area;
       const background = mean < threshold;
       if (!background) survivors.push(loc);
       candidates?.push({ ...loc, mean, background });
@@ -214,6 +261,10 @@ export function samplePatches(volume: Volume, config: PatchSamplerConfig, rng: R
 
   const data = new Float32Array(locations.length * area);
   locations.forEach((loc, p) => extractPatch(volume, loc, size, data, p * area));
+  if (map.scale !== 1 || map.min !== 0) {
+    // The same float64 expression as normalizeMinMax, rounded once to float32.
+    for (let i = 0; i < data.length; i++) data[i] = (data[i] - map.min) * map.scale;
+  }
   return { size, data, locations, stats, warnings, volumeMean, threshold, candidates };
 }
 

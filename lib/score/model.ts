@@ -4,6 +4,7 @@
  * study used (ImageNet file checked by sha256, or the seeded random init), then the saved head
  * (frozen regime) or trainable suffix (partial regime) is loaded on top, once per ensemble member.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -229,6 +230,21 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
     ({ model: base } = await loadBackboneWithWeights(backbone, { weights: weightsArg, inputSize: meta.inputSize, seed, build, warn: () => undefined }));
   } catch (err) {
     throw new ScoringModelError(abs, `cannot rebuild ${backbone} with its weights: ${(err as Error).message}`);
+  }
+  if (meta.weights.kind === 'random init' && meta.weights.bnCalibration) {
+    // The study measured this random backbone's BN statistics on training patches; they travel with the model.
+    const cal = meta.weights.bnCalibration;
+    const file = path.join(abs, cal.file);
+    if (!fs.existsSync(file)) throw new ScoringModelError(abs, `calibrated BatchNormalization statistics '${cal.file}' are missing`);
+    const text = fs.readFileSync(file, 'utf8');
+    const sha = crypto.createHash('sha256').update(text).digest('hex');
+    if (sha !== cal.sha256) throw new ScoringModelError(abs, `'${cal.file}' has sha256 ${sha}, meta.json says ${cal.sha256}`);
+    const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
+    try {
+      applyBatchNormStats(base, JSON.parse(text), file);
+    } catch (err) {
+      throw new ScoringModelError(abs, (err as Error).message);
+    }
   }
   const foldBN = meta.foldBN !== false;
   const batchSize = opts.batchSize ?? 32;

@@ -37,6 +37,8 @@ export interface StudyContext {
   machine: Record<string, unknown>;
   /** Fold BatchNormalization into convolutions for frozen inference. Default true. */
   foldBN?: boolean;
+  /** Random-init backbones get the BN statistics measured by the runner (`<out>/calibration/`). Default false here; the runner sets it. */
+  calibrateRandomBN?: boolean;
 }
 
 export interface ExtractJob {
@@ -78,16 +80,28 @@ export function weightsSeed(ctx: Pick<StudyContext, 'preset'>): number {
   return ctx.preset.seed;
 }
 
+/** Where a random-init backbone's calibrated BN statistics live, relative to the results (and model) folder. */
+export function calibrationFile(backbone: string): string {
+  return path.join('calibration', `${backbone}.bn.json`);
+}
+
 /** Loads a backbone with the context's weights (warnings are the main process' job). */
 export async function loadBase(ctx: StudyContext, backbone: string): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
   const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
-  return loadBackboneWithWeights(backbone as BackboneName, {
+  const loaded = await loadBackboneWithWeights(backbone as BackboneName, {
     weights: ctx.weights,
     inputSize: ctx.preset.patches.size,
     seed: weightsSeed(ctx),
     build: builder(ctx),
     warn: () => undefined,
   });
+  if (loaded.provenance.kind === 'random init' && ctx.calibrateRandomBN) {
+    const file = path.join(ctx.out, calibrationFile(backbone));
+    if (!fs.existsSync(file)) throw new Error(`${file}: calibrated BatchNormalization statistics of random-init ${backbone} are missing (the runner measures them before extraction)`);
+    const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
+    applyBatchNormStats(loaded.model, JSON.parse(fs.readFileSync(file, 'utf8')), file);
+  }
+  return loaded;
 }
 
 /** Preprocessing mode of a backbone (Keras preprocess_input). */

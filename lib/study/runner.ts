@@ -13,7 +13,8 @@ import { gitCommit, machineInfo } from '../util/provenance';
 import { projectRoot, stableStringify, writeJsonAtomic } from '../util/files';
 import { concatRows, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
 import { loadStudyData, patientsOf, type DataSource } from './data';
-import { cacheKeyArgs, frozenCount, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
+import { cacheKeyArgs, calibrationFile, frozenCount, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
+import type { StudyDataset } from './data';
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
@@ -48,6 +49,11 @@ export interface StudyArgs {
   log?: (line: string) => void;
   /** Stop after this many runs (for timed subsets). */
   maxRuns?: number;
+  /**
+   * For random-init backbones, measure BatchNormalization statistics on patches of non-test
+   * patients (see calibrateBatchNorm) so features do not vanish. Default true; recorded in every run.
+   */
+  calibrateRandomBN?: boolean;
 }
 
 export interface StudyResult {
@@ -178,6 +184,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     gitCommit: gitCommit(),
     machine: { ...machineInfo(), workers },
     foldBN: true,
+    calibrateRandomBN: args.calibrateRandomBN ?? true,
   };
 
   const all = planRuns({ design, backbones, regimes, partial: preset.partial, seed: preset.seed });
@@ -202,7 +209,10 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     const prov = new Map<string, WeightsProvenance>();
     const needs: Array<{ backbone: string; kind: string; key: string }> = [];
     for (const r of limited) {
-      if (!prov.has(r.backbone)) prov.set(r.backbone, resolveProvenance(weights, r.backbone, ctx.preset.seed, log));
+      if (!prov.has(r.backbone)) {
+        const resolved = resolveProvenance(weights, r.backbone, ctx.preset.seed, log);
+        prov.set(r.backbone, ctx.calibrateRandomBN ? await calibrateRandomInit(ctx, r.backbone, resolved, ds, design, log) : resolved);
+      }
       let kind = 'features';
       if (r.regime === 'partial') {
         const layers = await baseLayerCount(ctx, r.backbone);
@@ -281,6 +291,48 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: limited.length, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };
 }
 
+/** Patches the BN statistics of a random-init backbone are measured on. */
+const CALIBRATION_IMAGES = 64;
+
+/**
+ * A random-init backbone's BN statistics, measured once in the main process on a seeded choice of
+ * patches of non-test patients and saved as `<out>/calibration/<backbone>.bn.json`; workers apply
+ * that file (see loadBase). Returns the provenance extended with what was done.
+ */
+async function calibrateRandomInit(
+  ctx: StudyContext,
+  backbone: string,
+  prov: WeightsProvenance,
+  ds: StudyDataset,
+  design: StudyDesign,
+  log: (s: string) => void,
+): Promise<WeightsProvenance> {
+  if (prov.kind !== 'random init') return prov;
+  const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
+  const { calibrateBatchNorm, readBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
+  const { patchesToTensor } = require('../patches/preprocess') as typeof import('../patches/preprocess');
+  const { Rng, deriveSeed } = require('../util/rng') as typeof import('../util/rng');
+  const { writeFileAtomic, digest } = require('../util/files') as typeof import('../util/files');
+  const test = new Set(design.testPatients);
+  const patients = [...new Set(ds.patchPatient)].filter((p) => !test.has(p));
+  const pool: number[] = [];
+  for (let i = 0; i < ds.count; i++) if (!test.has(ds.patchPatient[i])) pool.push(i);
+  const seed = deriveSeed(ctx.preset.seed, 'bn-calibration', backbone);
+  const chosen = new Rng(seed).sample(pool, Math.min(CALIBRATION_IMAGES, pool.length));
+  const area = ds.size * ds.size;
+  const buf = new Float32Array(chosen.length * area);
+  chosen.forEach((r, i) => buf.set(ds.patches.subarray(r * area, (r + 1) * area), i * area));
+  const { model } = await loadBase({ ...ctx, calibrateRandomBN: false }, backbone);
+  const x = patchesToTensor(buf, chosen.length, ds.size, preprocessingOf(backbone));
+  const report = calibrateBatchNorm(model, x);
+  x.dispose();
+  const text = JSON.stringify(readBatchNormStats(model));
+  model.dispose();
+  const rel = calibrationFile(backbone);
+  writeFileAtomic(path.join(ctx.out, rel), text);
+  log(`${backbone}: random init, BatchNormalization statistics of ${report.layers} layers measured on ${chosen.length} patches of ${patients.length} non-test patients (${rel})`);
+  return { ...prov, bnCalibration: { images: chosen.length, patients, seed, sha256: digest(text), file: rel } };
+}
 
 const layerCounts = new Map<string, number>();
 

@@ -180,13 +180,23 @@ export function collectModels(out: string, records: readonly RunRecord[]): strin
     if (atN.length === 0) continue;
     const dir = path.join(out, 'models', k);
     fs.rmSync(dir, { recursive: true, force: true });
+    // A random-init backbone's calibrated BN statistics travel with the model (same relative path).
+    const cal = rs[0].provenance.weights.kind === 'random init' ? rs[0].provenance.weights.bnCalibration : undefined;
+    const copyCalibration = () => {
+      if (!cal) return;
+      const dst = path.join(dir, cal.file);
+      fs.mkdirSync(path.dirname(dst), { recursive: true });
+      fs.copyFileSync(path.join(out, cal.file), dst);
+    };
     if (k.endsWith('__ensemble')) {
       const members = atN.sort((a, b) => a.repeat - b.repeat);
       members.forEach((r, i) => copyDir(runPaths(out, r.id).model, path.join(dir, `member${i}`)));
+      copyCalibration();
       writeJsonAtomic(path.join(dir, 'meta.json'), metaOf(members, 'ensemble'));
     } else {
       const best = atN.reduce((a, b) => (b.metrics.minValLoss < a.metrics.minValLoss ? b : a));
       copyDir(runPaths(out, best.id).model, dir);
+      copyCalibration();
       writeJsonAtomic(path.join(dir, 'meta.json'), metaOf([best], 'fold'));
     }
     written.push(dir);

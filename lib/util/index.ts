@@ -1,3 +1,4 @@
 export * from './rng';
 export * from './files';
 export * from './provenance';
+export * from './workers';

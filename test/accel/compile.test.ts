@@ -75,7 +75,13 @@ describe('accel/compileInference', () => {
       assert.deepEqual(y.shape, ref.shape);
       const err = relMaxError(ref.dataSync() as Float32Array, y.dataSync() as Float32Array);
       assert.ok(err < 1e-4, `relative max error ${err}`);
-      if (name !== 'VGG16') assert.ok(fn.summary.foldedBatchNorms > 0, JSON.stringify(fn.summary));
+      const sm = fn.summary;
+      if (name !== 'VGG16') assert.ok(sm.foldedBatchNorms > 0, JSON.stringify(sm));
+      // Every layer of the backbones maps to ops; each rewrite is exercised by at least one network:
+      // DenseNet's standalone BN + relu, MobileNetV2's ZeroPadding2D before stride-2 depthwise convs.
+      assert.deepEqual(sm.fallbacks, {});
+      if (name === 'DenseNet121') assert.ok(sm.standaloneBatchNorms > 0, JSON.stringify(sm));
+      if (name === 'MobileNetV2') assert.ok(sm.foldedPaddings >= 4, JSON.stringify(sm));
       tf.dispose([x, ref, y]);
       fn.dispose();
       model.dispose();
@@ -104,6 +110,21 @@ describe('accel/compileInference', () => {
     assert.equal(fn.summary.foldedBatchNorms, 0);
     assert.equal(fn.summary.standaloneBatchNorms, 1);
     const inp = sampleBatch(2, 6, 5).slice([0, 0, 0, 0], [2, 6, 6, 2]);
+    const err = relMaxError((model.predict(inp) as tf.Tensor).dataSync() as Float32Array, fn(inp).dataSync() as Float32Array);
+    assert.ok(err < 1e-5, `relative max error ${err}`);
+  });
+
+  it('runs layers it has no rewrite for through layer.apply (inference mode)', () => {
+    const x = tf.input({ shape: [6, 6, 3] });
+    let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(x) as tf.SymbolicTensor;
+    h = tf.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dropout({ rate: 0.5 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(h) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: y });
+    const fn = compileInference(model);
+    assert.deepEqual(fn.summary.fallbacks, { LeakyReLU: 1, Dense: 1 });
+    const inp = sampleBatch(3, 6, 8);
     const err = relMaxError((model.predict(inp) as tf.Tensor).dataSync() as Float32Array, fn(inp).dataSync() as Float32Array);
     assert.ok(err < 1e-5, `relative max error ${err}`);
   });

@@ -77,6 +77,19 @@ describe('patches/dataset', () => {
     assert.equal(patchDatasetKey(loaded, cfg), ds.key);
   });
 
+  it('two worker threads give the same dataset as the calling thread', async () => {
+    const loaded = loadManifest(manifestFile);
+    const cfg = { size: 12, candidates: 60, keep: 5, seed: 5, cacheDir: null };
+    const inThread = await buildPatchDataset(loaded, { ...cfg, workers: 0 });
+    const seen: string[] = [];
+    const parallel = await buildPatchDataset(loaded, { ...cfg, workers: 2, onProgress: (_d, _t, r) => seen.push(r) });
+    assert.deepEqual(Array.from(parallel.patches), Array.from(inThread.patches));
+    assert.deepEqual(parallel.meta, inThread.meta);
+    assert.deepEqual(Array.from(parallel.labels), Array.from(inThread.labels));
+    assert.equal(parallel.key, inThread.key);
+    assert.deepEqual(seen.sort(), ['A-100', 'B-100', 'C-100']);
+  });
+
   it('a damaged cache entry is rebuilt, not trusted', async () => {
     const loaded = loadManifest(manifestFile);
     const cacheDir = path.join(dir, 'cache2');

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { Rng } from '../../lib/util/rng';
 import type { Volume } from '../../lib/types';
-import { boxSum, extractPatch, patchVoxel, samplePatches, summedVolume, PLANES } from '../../lib/patches/sampler';
+import { boxSum, extractPatch, patchVoxel, sampleNormalizedPatches, samplePatches, summedVolume, PLANES } from '../../lib/patches/sampler';
 import { normalizeMinMax } from '../../lib/patches/normalize';
 
 function volumeOf(dims: [number, number, number], f: (i: number, j: number, k: number) => number): Volume {
@@ -43,6 +43,25 @@ describe('patches/sampler', () => {
       for (let k = a[2]; k < b[2]; k++) for (let j = a[1]; j < b[1]; j++) for (let i = a[0]; i < b[0]; i++) brute += at(v, i, j, k);
       assert.ok(Math.abs(boxSum(S, v.dims, a[0], b[0], a[1], b[1], a[2], b[2]) - brute) < 1e-9);
     }
+  });
+
+  it('a reused (dirty) scratch table gives the same sums as a fresh one', () => {
+    const rng = new Rng(2);
+    const v = volumeOf([6, 5, 4], () => rng.next());
+    const dirty = new Float64Array(7 * 6 * 5 + 13).fill(12345);
+    assert.deepEqual(Array.from(summedVolume(v, dirty)), Array.from(summedVolume(v)));
+  });
+
+  it('sampleNormalizedPatches equals normalizeMinMax followed by samplePatches', () => {
+    const rng = new Rng(4);
+    const v = volumeOf([40, 36, 34], (i, j, k) => 5000 * Math.exp(-((i - 20) ** 2 + (j - 18) ** 2 + (k - 17) ** 2) / 150) + 200 * rng.next() - 50);
+    const cfg = { size: 16, candidates: 200, keep: 20 };
+    const fused = sampleNormalizedPatches(v, cfg, new Rng(8), 'v');
+    const twoStep = samplePatches(normalizeMinMax(v), cfg, new Rng(8), 'v');
+    assert.deepEqual(fused.locations, twoStep.locations);
+    assert.deepEqual(fused.stats, twoStep.stats);
+    assert.deepEqual(Array.from(fused.data), Array.from(twoStep.data));
+    assert.ok(Math.abs(fused.volumeMean - twoStep.volumeMean) < 1e-7 * twoStep.volumeMean);
   });
 
   it('rejects exactly the candidates whose mean is below 1/8 of the volume mean (hand-made half volume)', () => {
