@@ -3,6 +3,7 @@
  *   [--shard i/N] [--out DIR] [--weights imagenet|random|FILE] [--workers K] [--backend NAME] [--max-runs M]
  */
 import { Command } from 'commander';
+import * as path from 'path';
 import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
 
 async function main(): Promise<void> {
@@ -19,8 +20,9 @@ async function main(): Promise<void> {
     .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
     .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
     .option('--no-progress', 'log lines instead of progress bars')
+    .option('--no-figures', 'skip writing <out>/figures at the end')
     .parse();
-  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean }>();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
   const r = await runStudy({
@@ -36,6 +38,18 @@ async function main(): Promise<void> {
     progress: o.progress === false ? false : undefined,
   });
   process.stderr.write(`done: ${r.ran} run(s) in ${r.runSeconds.toFixed(1)} s (+${r.extractSeconds.toFixed(1)} s features), ${r.skipped} skipped; ${r.records.length} records in ${r.out}\n`);
+  if (o.figures && r.records.length > 0) {
+    // The figures of what ran (never training): HTML always, PNG/SVG when headless Chromium works.
+    const { writeAllFigures } = await import('../lib/figures');
+    let report;
+    try {
+      report = await writeAllFigures(r.out, {});
+    } catch (err) {
+      process.stderr.write(`figures: PNG/SVG export failed (${(err as Error).message}); writing HTML only\n`);
+      report = await writeAllFigures(r.out, { noImages: true });
+    }
+    process.stderr.write(`figures: ${report.files.length} files, ${report.warnings.length} warning(s); open ${path.join(report.outDir, 'index.html')}\n`);
+  }
 }
 
 main().catch((err) => {

@@ -143,17 +143,20 @@ function inputFn(ds: StudyDataset, mode: PreprocessingMode) {
 }
 
 const baseCache = new Map<string, { model: tf.LayersModel; provenance: WeightsProvenance }>();
-const extractCache = new Map<string, tf.LayersModel>();
+const extractCache = new Map<string, { model: tf.LayersModel; fast: import('../accel').InferenceFn }>();
 
 /** Extracts features/activations of patches [start, end) and writes them as part files. */
 export async function runExtractJob(ctx: StudyContext, job: ExtractJob, onProgress?: (done: number) => void): Promise<ExtractResult> {
   const t0 = performance.now();
   const { ds } = await loadStudyData(ctx.data);
   const mk = `${job.backbone}|${job.kind}`;
-  let model = extractCache.get(mk);
-  if (!model) {
+  let entry = extractCache.get(mk);
+  if (!entry) {
     // One backbone at a time per worker: drop the previous ones (memory).
-    for (const m of extractCache.values()) m.dispose();
+    for (const e of extractCache.values()) {
+      e.fast.dispose();
+      e.model.dispose();
+    }
     extractCache.clear();
     let base = baseCache.get(job.backbone);
     if (!base) {
@@ -161,12 +164,17 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, onProgre
       base = await loadBase(ctx, job.backbone);
       baseCache.set(job.backbone, base);
     }
-    model = extractionModel(base.model, job.kind, ctx.foldBN ?? true);
-    extractCache.set(mk, model);
+    const model = extractionModel(base.model, job.kind, ctx.foldBN ?? true);
+    // Same outputs as model.predict to float32 precision, with activations fused into the convolutions.
+    const { compileInference } = require('../accel') as typeof import('../accel');
+    entry = { model, fast: compileInference(model) };
+    extractCache.set(mk, entry);
   }
-  const { arrays, shapes } = runRows(model, inputFn(ds, preprocessingOf(job.backbone)), job.start, job.end, {
+  const fast = entry.fast;
+  const { arrays, shapes } = runRows(entry.model, inputFn(ds, preprocessingOf(job.backbone)), job.start, job.end, {
     batchSize: ctx.preset.extractBatchSize,
     onBatch: (done) => onProgress?.(done),
+    predict: (x) => fast.runAll([x]),
   });
   const files = arrays.map((a, i) => {
     const f = `${job.partPrefix}.${i}.f32`;

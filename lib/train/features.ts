@@ -94,7 +94,12 @@ export function runRows(
   input: InputFn,
   start: number,
   end: number,
-  opts: { batchSize?: number; onBatch?: (done: number, total: number) => void } = {},
+  opts: {
+    batchSize?: number;
+    onBatch?: (done: number, total: number) => void;
+    /** A faster equivalent of model.predict (e.g. lib/accel compileInference), returning every output. */
+    predict?: (x: tf.Tensor4D) => tf.Tensor[];
+  } = {},
 ): { arrays: FeatureMatrix[]; shapes: number[][] } {
   const bs = opts.batchSize ?? 32;
   if (!(end > start)) throw new Error(`runRows: empty range [${start}, ${end})`);
@@ -107,6 +112,7 @@ export function runRows(
     const idx = Int32Array.from({ length: Math.min(bs, end - s) }, (_, i) => s + i);
     const outs = tf.tidy(() => {
       const x = input(idx);
+      if (opts.predict) return opts.predict(x);
       const y = model.predict(x);
       return Array.isArray(y) ? y : [y];
     });
