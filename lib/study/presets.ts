@@ -41,11 +41,12 @@ export const PRESETS: Record<PresetName, StudyPreset> = {
   smoke: {
     name: 'smoke',
     cohort: 'smoke',
-    patches: { size: 32, candidates: 200, keep: 3, onTooFew: 'warn', seed: 0 },
+    patches: { size: 32, candidates: 200, keep: 20, onTooFew: 'warn', seed: 0 },
     design: PAPER_DESIGN,
     backbones: ['MobileNetV3Small', 'MobileNet'],
     regimes: ['frozen', 'partial'],
-    frozenTrain: { epochs: 5 },
+    // Enough head training (lr 1e-3, recorded in every run) that the kept models rank count levels.
+    frozenTrain: { epochs: 60, learningRate: 1e-3 },
     partialTrain: { epochs: 1 },
     partial: { fold: 0, n: 8 },
     partialFrozenFraction: 0.6,
