@@ -25,5 +25,3 @@ export { getPreset, ensureCohort } from './study';
 export { getPreset as getCohortPreset } from './cohort';
 export { randomLabelMAE } from './train';
 export { randomLabelMAE as randomLabelMAEOfRuns, ensureCohort as ensureNotebookCohort } from './figures';
-export type { ParameterRow } from './backbones';
-export type { ParameterRow as FigureParameterRow } from './figures';

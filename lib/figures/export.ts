@@ -10,7 +10,7 @@ import { fig5 } from './fig5';
 import { fig6 } from './fig6';
 import { fig7 } from './fig7';
 import { fig8 } from './fig8';
-import { parameterRowsFromRuns, tryParameterTable, type ParameterRow } from './params';
+import { parameterRowsFromRuns, tryParameterTable, type TableParameterRow } from './params';
 import { withRenderer, writeFigureFiles } from './render';
 import { backbonesOf, loadResults, type StudyResults } from './results';
 import { table1, type PatientRow } from './table1';
@@ -142,11 +142,11 @@ function manifestOf(res: StudyResults): string | undefined {
   return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
 }
 
-function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string, log?: (m: string) => void): ParameterRow[] {
+function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string, log?: (m: string) => void): TableParameterRow[] {
   const fromRuns = parameterRowsFromRuns(res.runs);
   if (mode === 'runs') return fromRuns;
-  let table: ParameterRow[] | undefined;
-  if (cache && fs.existsSync(cache)) table = JSON.parse(fs.readFileSync(cache, 'utf8')) as ParameterRow[];
+  let table: TableParameterRow[] | undefined;
+  if (cache && fs.existsSync(cache)) table = JSON.parse(fs.readFileSync(cache, 'utf8')) as TableParameterRow[];
   else {
     table = tryParameterTable(log);
     if (table && cache) writeJsonAtomic(cache, table);

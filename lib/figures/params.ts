@@ -5,7 +5,7 @@ import type { RunRecord } from '../types';
 export const PAPER_INPUT_SIZE = 80;
 
 /** One row of lib/backbones' `parameterTable()` (planned interface), the input of Tables II and III. */
-export interface ParameterRow {
+export interface TableParameterRow {
   backbone: string;
   layers?: number;
   totalParams?: number;
@@ -25,7 +25,7 @@ function runInputSize(r: RunRecord): number | undefined {
 }
 
 /** A table note when some counts are not at the paper's 80 x 80 input (e.g. 32 x 32 smoke runs). */
-export function inputSizeNote(rows: ParameterRow[]): string | undefined {
+export function inputSizeNote(rows: TableParameterRow[]): string | undefined {
   const other = [...new Set(rows.map((r) => r.inputSize).filter((s): s is number => s !== undefined && s !== PAPER_INPUT_SIZE))];
   if (other.length === 0) return undefined;
   return `Counts from runs at ${other.map((s) => `${s} x ${s}`).join(', ')} input (the paper's are at 80 x 80; the Flatten size depends on it).`;
@@ -36,7 +36,7 @@ export function inputSizeNote(rows: ParameterRow[]): string | undefined {
  * each regime) completed by the registry (layer counts, the paper's Table II). Fields nobody
  * knows stay undefined and the tables show them as blank.
  */
-export function parameterRowsFromRuns(runs: RunRecord[], backbones: readonly string[] = BACKBONE_NAMES): ParameterRow[] {
+export function parameterRowsFromRuns(runs: RunRecord[], backbones: readonly string[] = BACKBONE_NAMES): TableParameterRow[] {
   return backbones.map((b) => {
     const spec = (BACKBONES as Record<string, { layers: number; tableIITrainable: number }>)[b];
     const frozenRun = runs.find((r) => r.backbone === b && r.regime === 'frozen');
@@ -60,8 +60,8 @@ export function parameterRowsFromRuns(runs: RunRecord[], backbones: readonly str
  * `parameterTable()` of lib/backbones when that module provides it (it builds all 18 models, so
  * callers cache the result), else undefined.
  */
-export function tryParameterTable(log: (m: string) => void = () => {}): ParameterRow[] | undefined {
-  let mod: { parameterTable?: (names?: readonly string[], args?: { inputSize?: number; seed?: number; onRow?: (r: ParameterRow, i: number, n: number) => void }) => ParameterRow[] };
+export function tryParameterTable(log: (m: string) => void = () => {}): TableParameterRow[] | undefined {
+  let mod: { parameterTable?: (names?: readonly string[], args?: { inputSize?: number; seed?: number; onRow?: (r: TableParameterRow, i: number, n: number) => void }) => TableParameterRow[] };
   try {
     // Loaded lazily: lib/backbones pulls in TensorFlow.js.
     // eslint-disable-next-line @typescript-eslint/no-var-requires

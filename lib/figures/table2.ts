@@ -1,10 +1,10 @@
 import { BACKBONES } from '../backbones/registry';
 import { missingFigure, type Figure } from './common';
-import { inputSizeNote, PAPER_INPUT_SIZE, type ParameterRow } from './params';
+import { inputSizeNote, PAPER_INPUT_SIZE, type TableParameterRow } from './params';
 import { tableFigure } from './table';
 
 /** Table II: trainable parameters when only the Dense(3) head trains (Flatten size x 3 + 3). */
-export function table2(rows: ParameterRow[]): Figure {
+export function table2(rows: TableParameterRow[]): Figure {
   const title = 'Table II. Trainable parameters, frozen regime (only Dense(3) trains)';
   const missing = rows.filter((r) => r.trainableFrozen === undefined).map((r) => r.backbone);
   if (rows.length === 0) return missingFigure(title, 'No backbones given', ['(empty parameter table)']);

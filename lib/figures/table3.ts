@@ -1,9 +1,9 @@
 import { missingFigure, type Figure } from './common';
-import { inputSizeNote, type ParameterRow } from './params';
+import { inputSizeNote, type TableParameterRow } from './params';
 import { tableFigure } from './table';
 
 /** Table III: trainable parameters when the first 60 % of the base model's layers are frozen. */
-export function table3(rows: ParameterRow[]): Figure {
+export function table3(rows: TableParameterRow[]): Figure {
   const title = 'Table III. Trainable parameters, partial regime (first 60 % of layers frozen)';
   const missing = rows.filter((r) => r.trainablePartial === undefined).map((r) => r.backbone);
   if (rows.length === 0 || missing.length === rows.length) {

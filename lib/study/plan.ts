@@ -2,23 +2,14 @@
  * The runs of a sweep, their ids and seeds, and deterministic sharding.
  */
 import type { StudyDesign } from '../design/design';
-import type { Regime } from '../types';
+import type { Regime, RunRecord } from '../types';
 import { deriveSeed } from '../util/rng';
 
 /** One run to do: everything that identifies it (the record adds results). */
-export interface RunSpec {
-  id: string;
-  backbone: string;
-  regime: Regime;
-  kind: 'fold' | 'ensemble';
-  fold: number;
-  n: number;
-  repeat: number;
-  seed: number;
-  trainPatients: string[];
-  validationPatients: string[];
-  testPatients: string[];
-}
+export type RunSpec = Pick<
+  RunRecord,
+  'id' | 'backbone' | 'regime' | 'kind' | 'fold' | 'n' | 'repeat' | 'seed' | 'trainPatients' | 'validationPatients' | 'testPatients'
+>;
 
 export interface PlanArgs {
   design: StudyDesign;
