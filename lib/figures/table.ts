@@ -31,7 +31,7 @@ export function tableFigure(title: string, columns: string[], rows: Array<Array<
 
 function fmt(x: number): string {
   if (!Number.isFinite(x)) return '';
-  if (Number.isInteger(x)) return Math.abs(x) >= 10000 ? x.toLocaleString('en-US') : String(x);
+  if (Number.isInteger(x)) return Math.abs(x) >= 1000 ? x.toLocaleString('en-US') : String(x);
   return x.toFixed(2);
 }
 
