@@ -4,3 +4,4 @@ export * from './evaluate';
 export * from './graph';
 export * from './features';
 export * from './suffix';
+export * from './head_simd';

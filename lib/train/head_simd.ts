@@ -1,0 +1,220 @@
+/**
+ * WebAssembly SIMD (f32x4) version of trainHead (lib/train/head.ts): the same data order, loss
+ * scaling, Keras Adam and best-epoch rule, with one wasm call per epoch. Results agree with
+ * trainHead to float32 precision (dot products and the kernel's Adam are f32 here; errors, losses
+ * and the bias' Adam are f64 as in head.ts).
+ *
+ * The feature matrix is copied once into wasm memory (rows padded to a multiple of 4 floats), so it
+ * must fit wasm32's 4 GiB together with the weights; HeadSimdTrainer reuses one copy for many runs.
+ * Throws HeadSimdUnavailableError when wasm SIMD is missing or the matrix is too large; falling back
+ * to trainHead is the caller's decision.
+ */
+import { Rng, deriveSeed } from '../util/rng';
+import { DenseWeights, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, glorotDense, resolveTrainConfig } from './head';
+import { HEAD_WASM_BASE64 } from './wasm/head_wasm';
+
+export class HeadSimdUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HeadSimdUnavailableError';
+  }
+}
+
+interface HeadExports {
+  mem: WebAssembly.Memory;
+  setup(x: number, rb: number, lab: number, w: number, m: number, v: number, bias: number, mb: number, vb: number, rp: number, es: number, ed: number, dot: number): void;
+  epoch(order: number, n: number, B: number, lrt: number, b1: number, b2: number, eps: number): number;
+  sse(idx: number, n: number): number;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+let cachedModule: WebAssembly.Module | null = null;
+let cachedError: Error | null = null;
+
+function compileModule(): WebAssembly.Module {
+  if (cachedModule) return cachedModule;
+  if (cachedError) throw cachedError;
+  try {
+    if (typeof WebAssembly === 'undefined') throw new Error('no WebAssembly in this runtime');
+    cachedModule = new WebAssembly.Module(Buffer.from(HEAD_WASM_BASE64, 'base64'));
+    return cachedModule;
+  } catch (e) {
+    cachedError = new HeadSimdUnavailableError(`head_simd: WebAssembly SIMD is unavailable (${(e as Error).message})`);
+    throw cachedError;
+  }
+}
+
+/** True when the SIMD kernel compiles in this runtime. */
+export function headSimdSupported(): boolean {
+  try {
+    compileModule();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/** Holds one copy of a feature matrix + labels in wasm memory; train() may be called many times. */
+export class HeadSimdTrainer {
+  readonly rows: number;
+  readonly dim: number;
+  private readonly FP: number;
+  private readonly ex: HeadExports;
+  private readonly off: { W: number; M: number; V: number; bias: number; mb: number; vb: number; lab: number; X: number; free: number };
+
+  constructor(features: FeatureMatrix, labels: Float32Array) {
+    const { rows, dim: D, data } = features;
+    if (data.length !== rows * D) throw new Error(`trainHead: feature data has ${data.length} values, expected ${rows} x ${D}`);
+    if (labels.length !== rows * 3) throw new Error(`trainHead: labels have ${labels.length} values, expected ${rows} x 3`);
+    this.rows = rows;
+    this.dim = D;
+    const FP = Math.ceil(D / 8) * 8; // padded row length: the kernel works on 8 features per pass
+    this.FP = FP;
+    const RB = FP * 4;
+    let p = 64; // bias f32[3] at 0, mb f64[3] at 16, vb f64[3] at 40
+    const W = p;
+    p += 3 * RB;
+    const M = p;
+    p += 3 * RB;
+    const V = p;
+    p += 3 * RB;
+    const lab = p;
+    p = align16(p + rows * 12);
+    const X = p;
+    p += rows * RB;
+    const free = p;
+    // Per-run region: order + validation indices + lrt + scratch; reserve a generous estimate now.
+    const need = free + align16(rows * 4) * 2 + 8 * rows + (1 << 20);
+    if (need + 4 * PAGE > MAX_PAGES * PAGE) {
+      throw new HeadSimdUnavailableError(`head_simd: ${rows} x ${D} features need ${(need / 2 ** 30).toFixed(2)} GiB, more than wasm32's 4 GiB`);
+    }
+    const mod = compileModule();
+    const inst = new WebAssembly.Instance(mod, {});
+    this.ex = inst.exports as unknown as HeadExports;
+    this.off = { W, M, V, bias: 0, mb: 16, vb: 40, lab, X, free };
+    this.ensure(free);
+    const buf = this.ex.mem.buffer;
+    new Float32Array(buf, lab, rows * 3).set(labels);
+    if (FP === D) {
+      new Float32Array(buf, X, rows * D).set(data);
+    } else {
+      const xs = new Float32Array(buf, X, rows * FP);
+      for (let r = 0; r < rows; r++) xs.set(data.subarray(r * D, (r + 1) * D), r * FP);
+    }
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.ex.mem.buffer.byteLength;
+    if (bytes <= have) return;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    try {
+      this.ex.mem.grow(pages);
+    } catch (e) {
+      throw new HeadSimdUnavailableError(`head_simd: cannot grow wasm memory to ${(bytes / 2 ** 20).toFixed(0)} MiB (${(e as Error).message})`);
+    }
+  }
+
+  /** trainHead's contract (args.features/labels are ignored: the ones given to the constructor are used). */
+  train(args: Omit<HeadTrainArgs, 'features' | 'labels'> & Partial<Pick<HeadTrainArgs, 'features' | 'labels'>>): TrainResult<DenseWeights> {
+    const cfg = resolveTrainConfig(args.config);
+    const D = this.dim;
+    const FP = this.FP;
+    const RB = FP * 4;
+    const rows = this.rows;
+    if (args.train.length === 0) throw new Error('trainHead: empty training set');
+    if (args.validation.length === 0) throw new Error('trainHead: empty validation set');
+    for (const set of [args.train, args.validation]) {
+      for (let i = 0; i < set.length; i++) {
+        if (!(set[i] >= 0 && set[i] < rows && Number.isInteger(set[i]))) throw new Error(`trainHead: index ${set[i]} outside 0..${rows - 1}`);
+      }
+    }
+    const t0 = performance.now();
+    const init = args.init ?? glorotDense(D, 3, deriveSeed(cfg.seed, 'init'));
+    if (init.dim !== D || init.outputs !== 3) throw new Error(`trainHead: init weights are ${init.dim} x ${init.outputs}, expected ${D} x 3`);
+    const n = args.train.length;
+    const nv = args.validation.length;
+    const B = cfg.batchSize;
+    const steps = Math.ceil(n / B);
+    // Per-run layout after the fixed region.
+    let p = this.off.free;
+    const orderP = p;
+    p = align16(p + n * 4);
+    const valP = p;
+    p = align16(p + nv * 4);
+    const lrtP = p;
+    p = align16(p + steps * 8);
+    const rpP = p;
+    p = align16(p + B * 4);
+    const esP = p;
+    p += B * 3 * 16;
+    const edP = p;
+    p = align16(p + B * 3 * 8);
+    const dotP = p;
+    p = align16(p + (B + 2) * 3 * 8);
+    this.ensure(p);
+    const { W, M, V, bias: biasP, mb, vb, lab, X } = this.off;
+    this.ex.setup(X, RB, lab, W, M, V, biasP, mb, vb, rpP, esP, edP, dotP);
+    const buf = this.ex.mem.buffer;
+    const w = new Float32Array(buf, W, 3 * FP);
+    w.fill(0);
+    for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) w[o * FP + d] = init.kernel[d * 3 + o];
+    new Float32Array(buf, M, 3 * FP).fill(0);
+    new Float32Array(buf, V, 3 * FP).fill(0);
+    const bias = new Float32Array(buf, biasP, 3);
+    bias.set(init.bias);
+    new Float64Array(buf, mb, 3).fill(0);
+    new Float64Array(buf, vb, 3).fill(0);
+    new Int32Array(buf, valP, nv).set(Array.from(args.validation, Number));
+    const orderView = new Int32Array(buf, orderP, n);
+    const lrtView = new Float64Array(buf, lrtP, steps);
+    const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = cfg;
+    const orderRng = new Rng(deriveSeed(cfg.seed, 'order'));
+    const order = Array.from(args.train, Number);
+    let step = 0;
+    let bestW = Float32Array.from(w);
+    let bestB = Float32Array.from(bias);
+    let bestLoss = Infinity;
+    let keptEpoch = 0;
+    let sinceBest = 0;
+    const history: EpochLog[] = [];
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      orderRng.shuffle(order);
+      orderView.set(order);
+      for (let s = 0; s < steps; s++) {
+        const t = step + s + 1;
+        lrtView[s] = (lr * Math.sqrt(1 - Math.pow(b2, t))) / (1 - Math.pow(b1, t));
+      }
+      step += steps;
+      const loss = this.ex.epoch(orderP, n, B, lrtP, b1, b2, eps) / (n * 3);
+      const valLoss = this.ex.sse(valP, nv) / (nv * 3);
+      const log = { epoch, loss, valLoss };
+      history.push(log);
+      if (valLoss < bestLoss) {
+        bestLoss = valLoss;
+        keptEpoch = epoch;
+        bestW = Float32Array.from(w);
+        bestB = Float32Array.from(bias);
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
+      const stop = args.onEpoch?.(log) === true;
+      if (stop || (cfg.patience > 0 && sinceBest >= cfg.patience)) break;
+    }
+    if (keptEpoch === 0) throw new Error('trainHead: validation loss was never finite (diverged or NaN features)');
+    const kernel = new Float32Array(D * 3);
+    for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) kernel[d * 3 + o] = bestW[o * FP + d];
+    const best: DenseWeights = { kernel, bias: bestB, dim: D, outputs: 3 };
+    return { best, keptEpoch, minValLoss: bestLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
+  }
+}
+
+/** Drop-in for trainHead: copies the features into wasm memory, then trains with the SIMD kernel. */
+export function trainHeadSimd(args: HeadTrainArgs): TrainResult<DenseWeights> {
+  const t0 = performance.now();
+  const r = new HeadSimdTrainer(args.features, args.labels).train(args);
+  return { ...r, seconds: (performance.now() - t0) / 1000 };
+}
