@@ -175,6 +175,37 @@ export function trainHead(args: HeadTrainArgs): TrainResult<DenseWeights> {
   return trainHeadJs(args);
 }
 
+/**
+ * The kept-epoch rule of the paper: remembers the epoch of lowest validation loss (the first one on
+ * ties) and counts epochs since, for the optional early-stopping patience (0 = off).
+ */
+export class EpochKeeper {
+  bestLoss = Infinity;
+  keptEpoch = 0;
+  private sinceBest = 0;
+  constructor(private readonly patience: number) {}
+  /** Records an epoch; true when it is the new best (the caller then saves its weights). */
+  observe(epoch: number, valLoss: number): boolean {
+    if (valLoss < this.bestLoss) {
+      this.bestLoss = valLoss;
+      this.keptEpoch = epoch;
+      this.sinceBest = 0;
+      return true;
+    }
+    this.sinceBest++;
+    return false;
+  }
+  /** Whether training stops after this epoch (asked to, or out of patience). */
+  shouldStop(stopRequested: boolean): boolean {
+    return stopRequested || (this.patience > 0 && this.sinceBest >= this.patience);
+  }
+  /** The kept epoch, with a clear error when no epoch had a finite validation loss. */
+  kept(): { keptEpoch: number; minValLoss: number } {
+    if (this.keptEpoch === 0) throw new Error('trainHead: validation loss was never finite (diverged or NaN features)');
+    return { keptEpoch: this.keptEpoch, minValLoss: this.bestLoss };
+  }
+}
+
 /** The reference trainer in plain Float32Array loops (see trainHead). */
 export function trainHeadJs(args: HeadTrainArgs): TrainResult<DenseWeights> {
   const cfg = resolveTrainConfig(args.config);
@@ -212,9 +243,7 @@ export function trainHeadJs(args: HeadTrainArgs): TrainResult<DenseWeights> {
   const x = X.data;
   let step = 0;
   let best: DenseWeights = { kernel: Float32Array.from(kernel), bias: Float32Array.from(bias), dim: D, outputs: 3 };
-  let bestLoss = Infinity;
-  let keptEpoch = 0;
-  let sinceBest = 0;
+  const keeper = new EpochKeeper(cfg.patience);
   const history: EpochLog[] = [];
   let epoch = 0;
   for (epoch = 1; epoch <= cfg.epochs; epoch++) {
@@ -289,17 +318,8 @@ export function trainHeadJs(args: HeadTrainArgs): TrainResult<DenseWeights> {
     const valLoss = mseOf(predictHead(w, X, args.validation), labels, args.validation);
     const log = { epoch, loss, valLoss };
     history.push(log);
-    if (valLoss < bestLoss) {
-      bestLoss = valLoss;
-      keptEpoch = epoch;
-      best = { kernel: Float32Array.from(kernel), bias: Float32Array.from(bias), dim: D, outputs: 3 };
-      sinceBest = 0;
-    } else {
-      sinceBest++;
-    }
-    const stop = args.onEpoch?.(log) === true;
-    if (stop || (cfg.patience > 0 && sinceBest >= cfg.patience)) break;
+    if (keeper.observe(epoch, valLoss)) best = { kernel: Float32Array.from(kernel), bias: Float32Array.from(bias), dim: D, outputs: 3 };
+    if (keeper.shouldStop(args.onEpoch?.(log) === true)) break;
   }
-  if (keptEpoch === 0) throw new Error('trainHead: validation loss was never finite (diverged or NaN features)');
-  return { best, keptEpoch, minValLoss: bestLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
+  return { best, ...keeper.kept(), history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
 }

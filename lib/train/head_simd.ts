@@ -10,7 +10,7 @@
  * to trainHead is the caller's decision.
  */
 import { Rng, deriveSeed } from '../util/rng';
-import { DenseWeights, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, glorotDense, resolveTrainConfig } from './head';
+import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, glorotDense, resolveTrainConfig } from './head';
 import { HEAD_WASM_BASE64 } from './wasm/head_wasm';
 
 export class HeadSimdUnavailableError extends Error {
@@ -176,9 +176,7 @@ export class HeadSimdTrainer {
     let step = 0;
     let bestW = Float32Array.from(w);
     let bestB = Float32Array.from(bias);
-    let bestLoss = Infinity;
-    let keptEpoch = 0;
-    let sinceBest = 0;
+    const keeper = new EpochKeeper(cfg.patience);
     const history: EpochLog[] = [];
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       orderRng.shuffle(order);
@@ -192,23 +190,17 @@ export class HeadSimdTrainer {
       const valLoss = this.ex.sse(valP, nv) / (nv * 3);
       const log = { epoch, loss, valLoss };
       history.push(log);
-      if (valLoss < bestLoss) {
-        bestLoss = valLoss;
-        keptEpoch = epoch;
+      if (keeper.observe(epoch, valLoss)) {
         bestW = Float32Array.from(w);
         bestB = Float32Array.from(bias);
-        sinceBest = 0;
-      } else {
-        sinceBest++;
       }
-      const stop = args.onEpoch?.(log) === true;
-      if (stop || (cfg.patience > 0 && sinceBest >= cfg.patience)) break;
+      if (keeper.shouldStop(args.onEpoch?.(log) === true)) break;
     }
-    if (keptEpoch === 0) throw new Error('trainHead: validation loss was never finite (diverged or NaN features)');
+    const { keptEpoch, minValLoss } = keeper.kept();
     const kernel = new Float32Array(D * 3);
     for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) kernel[d * 3 + o] = bestW[o * FP + d];
     const best: DenseWeights = { kernel, bias: bestB, dim: D, outputs: 3 };
-    return { best, keptEpoch, minValLoss: bestLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
+    return { best, keptEpoch, minValLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
   }
 }
 
