@@ -290,3 +290,8 @@ export function correctPad(size: [number | null, number | null], kernelSize: num
 export function layerSignature(model: tf.LayersModel): string[] {
   return model.layers.map((l) => `${l.name}\t${l.weights.map((w) => w.shape.join('x')).join(';')}`);
 }
+
+/** Keras's ReLU(6.) layer (MobileNet, MobileNetV2, MobileNetV3's hard-sigmoid). */
+export function relu6(name: string): tf.layers.Layer {
+  return tf.layers.reLU({ maxValue: 6, name });
+}

@@ -10,16 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
 import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
-import { depthwiseConv2d } from './layers';
+import { depthwiseConv2d, relu6 } from './layers';
 
 /** Arguments of {@link buildMobileNet}. */
 export interface MobileNetArgs extends BackboneArgs {
   /** Width multiplier. Default 1.0 (the study's; Keras also ships 0.25, 0.5, 0.75 weights). */
   alpha?: number;
-}
-
-function relu6(name: string): tf.layers.Layer {
-  return tf.layers.reLU({ maxValue: 6, name });
 }
 
 /** Keras's _depthwise_conv_block: [pad] dw 3x3 - BN - ReLU6 - pw 1x1 - BN - ReLU6. */

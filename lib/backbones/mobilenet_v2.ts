@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
 import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
-import { correctPad, depthwiseConv2d } from './layers';
+import { correctPad, depthwiseConv2d, relu6 } from './layers';
 
 /** Arguments of {@link buildMobileNetV2}. */
 export interface MobileNetV2Args extends BackboneArgs {
@@ -27,10 +27,6 @@ export function makeDivisible(v: number, divisor: number, minValue?: number): nu
 
 function bn(name: string): tf.layers.Layer {
   return batchNormalization({ name, axis: -1, epsilon: 1e-3, momentum: 0.999 });
-}
-
-function relu6(name: string): tf.layers.Layer {
-  return tf.layers.reLU({ maxValue: 6, name });
 }
 
 /** Keras's _inverted_res_block: [expand 1x1 - BN - ReLU6] [pad] dw 3x3 - BN - ReLU6 - project 1x1 - BN [+ add]. */

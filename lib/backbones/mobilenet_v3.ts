@@ -17,7 +17,8 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
 import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
-import { KerasNames, correctPad, depthwiseConv2d, globalAveragePooling2d, tfOpAdd, tfOpMultiply } from './layers';
+import { KerasNames, correctPad, depthwiseConv2d, globalAveragePooling2d, relu6, tfOpAdd, tfOpMultiply } from './layers';
+import { makeDivisible } from './mobilenet_v2';
 
 /** Arguments of {@link buildMobileNetV3Large} and {@link buildMobileNetV3Small}. */
 export interface MobileNetV3Args extends BackboneArgs {
@@ -25,12 +26,9 @@ export interface MobileNetV3Args extends BackboneArgs {
   alpha?: number;
 }
 
-/** Keras's _depth (from the TF-slim MobileNet): round to a multiple of 8, never more than 10 % down. */
+/** Keras's _depth (from the TF-slim MobileNet): the same rounding as MobileNetV2's _make_divisible, divisor 8 by default. */
 export function depth(v: number, divisor = 8, minValue?: number): number {
-  const min = minValue ?? divisor;
-  let newV = Math.max(min, Math.floor(Math.trunc(v + divisor / 2) / divisor) * divisor);
-  if (newV < 0.9 * v) newV += divisor;
-  return newV;
+  return makeDivisible(v, divisor, minValue);
 }
 
 /** Builder state: the model seed and the fresh-session name counters. */
@@ -47,7 +45,7 @@ const relu: Activation = (ctx, x) => call(tf.layers.reLU({ name: ctx.names.next(
 /** `layers.ReLU(6.)(x + 3.) * (1. / 6.)`: three layers. */
 function hardSigmoid(ctx: Ctx, x: tf.SymbolicTensor): tf.SymbolicTensor {
   x = call(tfOpAdd(3, ctx.names), x);
-  x = call(tf.layers.reLU({ maxValue: 6, name: ctx.names.next('re_lu') }), x);
+  x = call(relu6(ctx.names.next('re_lu')), x);
   // Python evaluates 1. / 6. in double precision; the float32 cast happens in the op, as in TF.
   return call(tfOpMultiply(1 / 6, ctx.names), x);
 }

@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random numbers for everything stochastic in the workspace.
- * `lib/` never calls Math.random: every stochastic function takes an `Rng` or a seed.
+ * `lib/` never uses the global unseeded generator: every stochastic function takes an `Rng` or a seed.
  */
 
 /** Mixes a 32-bit state (splitmix32); used to derive independent child seeds. */
