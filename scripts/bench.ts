@@ -45,7 +45,13 @@ function inferenceRate(name: BackboneName, reps: number, size = 80, seconds?: nu
   const x = tf.randomUniform([32, size, size, 3], -1, 1);
   const cpus: number[] = [];
   const once = () => {
-    const t = timed(() => tf.tidy(() => fast(x).dataSync()));
+    // Not tf.tidy(() => fast(x).dataSync()): tidy walks a returned typed array element by element
+    // looking for tensors, which adds 0.1-0.3 s per batch of features.
+    const t = timed(() => {
+      const y = fast(x);
+      y.dataSync();
+      y.dispose();
+    });
     cpus.push(t.cpu);
     return t.wall;
   };
@@ -220,8 +226,9 @@ async function main(): Promise<void> {
       // CPU seconds: the unloaded single-core time, robust to other jobs sharing the machine.
       const c1 = { seconds: 0 };
       const c8 = { seconds: 0 };
-      headEpochSeconds(d, 900, 3, c1);
-      headEpochSeconds(d, 7200, 3, c8);
+      // Marginal cost over 8 epochs (9 minus 1): with fewer, timer and GC noise dominate small heads.
+      headEpochSeconds(d, 900, 9, c1);
+      headEpochSeconds(d, 7200, 9, c8);
       perDim.set(d, { t1: c1.seconds, t8: c8.seconds });
       log(`head epoch at flatten ${d}: n=1 ${perDim.get(d)!.t1.toFixed(3)} s, n=8 ${perDim.get(d)!.t8.toFixed(3)} s`);
     }

@@ -242,7 +242,7 @@ async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArg
   return {
     ok: true,
     detail: `${pkg} ${version}, XNNPACK${simd ? ' with SIMD' : ' without SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}` +
-      (registerKernels !== false ? `, ${extraKernels.length} composed kernels (conv gradients, Tile)` : ', no gradient kernels for conv filters (training conv nets fails)'),
+      (registerKernels !== false ? `, ${extraKernels.length} own kernels (conv gradients, Tile, indirect-GEMM Conv2D)` : ', no gradient kernels for conv filters (training conv nets fails)'),
     pkg,
     extra: { simd, threads, extraKernels },
   };

@@ -1,7 +1,8 @@
 /**
  * Gradient kernels the tfjs 4.22 wasm backend lacks (so conv nets cannot train on it), composed
  * from kernels it has. Every kernel here is the adjoint of a forward convolution, rewritten as
- * another convolution that XNNPACK runs fast:
+ * another convolution (run by the indirect-GEMM Conv2D of wasm-igemm.ts, which is registered here
+ * too, or by XNNPACK):
  *
  * - filter gradients: correlate the (padded) input with the output gradient used as a filter
  *   dilated by the stride, after swapping the batch and channel roles (TensorFlow's classic trick);
@@ -14,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { composeKernel, KernelScope } from './kernel-scope';
 import { fastTileConfig } from './wasm-tile';
+import { igemmConvKernelConfigs } from './wasm-igemm';
 
 const WASM = 'wasm';
 
@@ -29,6 +31,12 @@ export interface RegisterWasmGradientKernelsArgs {
    * calls on full activations) by a broadcast multiply; other dtypes keep the original. Default true.
    */
   replaceTile?: boolean;
+  /**
+   * Also replace wasm's Conv2D and FusedConv2D (XNNPACK, which re-packs the weights of every new
+   * filter tensor) by the indirect-GEMM kernel of lib/backend/wasm-igemm.ts where it applies;
+   * the composed gradients above run on it too. Default true.
+   */
+  replaceConv2D?: boolean;
 }
 
 /** The three kernels the wasm backend lacks. */
@@ -50,6 +58,7 @@ const registered = new Set<string>();
 export function registerWasmGradientKernels(args: RegisterWasmGradientKernelsArgs = {}): string[] {
   const replaceConv2DBackpropInput = args.replaceConv2DBackpropInput ?? true;
   const replaceTile = args.replaceTile ?? true;
+  const replaceConv2D = args.replaceConv2D ?? true;
   // The wasm package registers its kernels when first loaded; load it now so that a later first
   // load cannot register its own kernels over these.
   require('@tensorflow/tfjs-backend-wasm');
@@ -72,6 +81,11 @@ export function registerWasmGradientKernels(args: RegisterWasmGradientKernelsArg
   if (replaceTile && !registered.has('Tile')) {
     const original = tf.getKernel('Tile', WASM);
     if (original) configs.push(fastTileConfig(original));
+  }
+  if (replaceConv2D && !registered.has('Conv2D')) {
+    const conv = tf.getKernel('Conv2D', WASM);
+    const fused = tf.getKernel('FusedConv2D', WASM);
+    if (conv && fused) configs.push(...igemmConvKernelConfigs(conv, fused));
   }
   for (const config of configs) {
     if (registered.has(config.kernelName)) continue;
@@ -238,6 +252,14 @@ function conv2DBackpropFilter(
   const [n, , , ci] = x.shape as Shape4;
   assertShape(owner, 'dy', dy.shape, [n, g.outH, g.outW, filterShape[3]]);
   return composeKernel(args.backend, WASM, owner, (scope) => {
+    if (g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0) {
+      // 1x1, stride 1: dW = x^T dy over all pixels, one convolution of a 1 x 1 "image" per input
+      // channel whose channels are the pixels (a single GEMM, no per-tap loop).
+      const pixels = n * g.inH * g.inW;
+      const xt = scope.reshape(scope.transpose(x, [3, 0, 1, 2]), [ci, 1, 1, pixels]);
+      const grad = scope.run('Conv2D', { x: xt, filter: scope.reshape(dy, [1, 1, pixels, filterShape[3]]) }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+      return scope.reshape(grad, [1, 1, ci, filterShape[3]]);
+    }
     const { crop, convPad } = splitPads(filterGradPadding(g));
     // Batch and channels swap roles: the input channels become the batch, the images the channels.
     const xt = scope.transpose(scope.padOrCrop(x, crop), [3, 1, 2, 0]); // [ci, h', w', n]
@@ -266,7 +288,7 @@ function conv2DBackpropInput(
     const { dyd, pads } = dilatedOutputGradient(scope, dy, g);
     const { crop, convPad } = splitPads(pads);
     // Flip kh, kw and swap in/out channels: [kh, kw, co, ci].
-    const flipped = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+    const flipped = scope.transpose(scope.flipSpatial(filter), [0, 1, 3, 2]);
     const dx = scope.run(
       'Conv2D',
       { x: scope.padOrCrop(dyd, crop), filter: flipped },
@@ -292,7 +314,7 @@ function depthwiseConv2dNativeBackpropInput(
     const { dyd, pads } = dilatedOutputGradient(scope, dy, g);
     const { crop, convPad } = splitPads(pads);
     // Each of the c*m output channels is correlated with its own flipped tap set (multiplier 1)...
-    const flipped = scope.reshape(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [kh, kw, c * m, 1]);
+    const flipped = scope.reshape(scope.flipSpatial(filter), [kh, kw, c * m, 1]);
     const perOutputChannel = scope.run(
       'DepthwiseConv2dNative',
       { x: scope.padOrCrop(dyd, crop), filter: flipped },
