@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { quietCpuBanner, registerWasmGradientKernels } from '../../lib/backend';
+import { composeKernel, KernelScope, quietCpuBanner, registerWasmGradientKernels } from '../../lib/backend';
 import { normalValues, onBackend, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid';
@@ -139,6 +139,24 @@ describe('backend/wasm gradient kernels', function () {
       assert.ok(errs.every((e) => e < TOL), `relative errors ${errs}`);
     });
   }
+
+  it('KernelScope.flipSpatial reverses both filter axes (hand-checked) and leaves 1x1 filters alone', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend;
+    // [kh=2, kw=3, 1, 2]: tap (ky, kx) holds (10 ky + kx, -(10 ky + kx)); flipped, tap (ky, kx) holds tap (1-ky, 2-kx).
+    const values: number[] = [];
+    for (let ky = 0; ky < 2; ky++) for (let kx = 0; kx < 3; kx++) values.push(10 * ky + kx, -(10 * ky + kx));
+    const f = tf.tensor4d(values, [2, 3, 1, 2]);
+    const flipped = composeKernel(backend, 'wasm', 'test', (scope) => scope.flipSpatial(f));
+    const out = tf.engine().makeTensorFromTensorInfo(flipped);
+    assert.deepEqual(out.shape, [2, 3, 1, 2]);
+    assert.deepEqual(Array.from(out.dataSync()), [12, -12, 11, -11, 10, -10, 2, -2, 1, -1, 0, -0]);
+    const one = tf.tensor4d([1, 2, 3], [1, 1, 3, 1]);
+    const scope = new KernelScope(backend, 'wasm', 'test');
+    assert.equal(scope.flipSpatial(one), one);
+    scope.release();
+    tf.dispose([f, out, one]);
+  });
 
   it('refuses dilations other than 1 with a clear error', async () => {
     await tf.setBackend('wasm');
