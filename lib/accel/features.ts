@@ -4,13 +4,13 @@
  * features are identical.
  */
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../backbones';
 import type { BackboneName } from '../backbones/registry';
 import { loadBackboneWithWeights } from '../weights';
 import { compileInference, type CompileInferenceOptions, type InferenceFn } from './compile';
-import type { FeatureWorkerData, FromWorker, ToWorker } from './protocol';
+import type { FeatureBatch, FeatureWorkerData, FeatureWorkerInfo } from './protocol';
+import { TaskPool } from '../util/workers';
 
 /** Where the batches come from: one NHWC array, or a function producing rows [start, start + count). */
 export type FeatureInputs = Float32Array | ((start: number, count: number) => Float32Array | Promise<Float32Array>);
@@ -132,17 +132,15 @@ export type FeatureWorkerPoolArgs = Pick<ExtractFeaturesArgs, 'backbone' | 'weig
  * calls (so a benchmark can warm up and measure without rebuilding). Close it when done.
  */
 export class FeatureWorkerPool {
-  private readonly waiters = new Map<Worker, (m: FromWorker) => void>();
-  private failure: Error | null = null;
   private busy = false;
 
   private constructor(
     readonly data: FeatureWorkerData,
-    private readonly workers: Worker[],
+    private readonly pool: TaskPool<FeatureBatch, Float32Array, never, FeatureWorkerInfo>,
   ) {}
 
   get size(): number {
-    return this.workers.length;
+    return this.pool.size;
   }
 
   /** Starts the workers and waits until each has built and compiled its backbone. */
@@ -155,35 +153,20 @@ export class FeatureWorkerPool {
       compile: args.compile ?? {},
       backend: args.backend,
     };
-    const n = Math.max(1, Math.floor(args.workers ?? 2));
-    const workerFile = path.join(__dirname, 'worker.ts');
-    // An absolute path: '--require tsx/cjs' would resolve from the process's cwd.
-    const tsxHook = require.resolve('tsx/cjs');
-    const workers = Array.from({ length: n }, () => new Worker(workerFile, { execArgv: ['--require', tsxHook], workerData: data }));
-    const pool = new FeatureWorkerPool(data, workers);
-    const ready = workers.map(
-      (w, i) =>
-        new Promise<void>((resolve, reject) => {
-          pool.waiters.set(w, (m) => (m.type === 'ready' ? resolve() : reject(new Error(`feature worker ${i}: ${m.type === 'error' ? m.message : 'unexpected ' + m.type}`))));
-        }),
-    );
-    workers.forEach((w, i) => {
-      w.on('message', (m: FromWorker) => pool.waiters.get(w)?.(m));
-      w.on('error', (err) => pool.fail(new Error(`feature worker ${i}: ${err.message}`), w));
-      w.on('exit', (code) => pool.fail(new Error(`feature worker ${i} exited (code ${code})`), w));
+    // Two batches in flight per worker: the next one arrives while the current one runs.
+    const pool = new TaskPool<FeatureBatch, Float32Array, never, FeatureWorkerInfo>(path.join(__dirname, 'worker.ts'), {
+      workers: Math.max(1, Math.floor(args.workers ?? 2)),
+      workerData: data,
+      tasksPerWorker: 2,
+      label: 'feature worker',
     });
     try {
-      await Promise.all(ready);
+      await pool.ready();
     } catch (err) {
       await pool.close();
       throw err;
     }
-    return pool;
-  }
-
-  private fail(err: Error, w: Worker): void {
-    if (!this.failure) this.failure = err;
-    this.waiters.get(w)?.({ type: 'error', message: err.message });
+    return new FeatureWorkerPool(data, pool);
   }
 
   /**
@@ -191,7 +174,6 @@ export class FeatureWorkerPool {
    * demand, two in flight per worker, so a slower worker takes fewer; cut as extractFeatures cuts them.
    */
   async extract(args: Pick<ExtractFeaturesArgs, 'inputs' | 'count' | 'batchSize' | 'onProgress'>): Promise<Float32Array> {
-    if (this.failure) throw this.failure;
     if (this.busy) throw new Error('FeatureWorkerPool.extract: one call at a time');
     const p = plan({ ...args, backbone: this.data.backbone, inputSize: this.data.inputSize });
     if (p.batches.length === 0) return new Float32Array(0);
@@ -200,59 +182,33 @@ export class FeatureWorkerPool {
     let dim = 0;
     let done = 0;
     let next = 0;
+    // Batches are made (args.inputs may read them from disk) only as workers have room for them.
+    const runNext = async (): Promise<void> => {
+      while (next < p.batches.length) {
+        const b = p.batches[next++];
+        const data = await batchInput(args, p, b);
+        const feats = await this.pool.run({ count: b.count, data }, { transfer: [data.buffer as ArrayBuffer] });
+        if (!out) {
+          dim = feats.length / b.count;
+          out = new Float32Array(args.count * dim);
+        }
+        if (feats.length !== b.count * dim) throw new Error(`feature worker: batch at ${b.start} has ${feats.length} values, expected ${b.count * dim}`);
+        out.set(feats, b.start * dim);
+        done += b.count;
+        args.onProgress?.(done, args.count);
+      }
+    };
     try {
-      await new Promise<void>((resolve, reject) => {
-        let failed = false;
-        const fail = (err: Error) => {
-          if (!failed) {
-            failed = true;
-            reject(err);
-          }
-        };
-        const feed = (w: Worker) => {
-          if (next >= p.batches.length || failed) return;
-          const index = next++;
-          const b = p.batches[index];
-          batchInput(args, p, b).then(
-            (data) => {
-              const msg: ToWorker = { type: 'batch', index, count: b.count, data };
-              w.postMessage(msg, [data.buffer as ArrayBuffer]);
-            },
-            (err: Error) => fail(err),
-          );
-        };
-        this.workers.forEach((w, i) => {
-          this.waiters.set(w, (m) => {
-            if (m.type === 'result') {
-              const b = p.batches[m.index];
-              if (!out) {
-                dim = m.data.length / b.count;
-                out = new Float32Array(args.count * dim);
-              }
-              if (m.data.length !== b.count * dim) return fail(new Error(`feature worker ${i}: batch ${m.index} has ${m.data.length} values, expected ${b.count * dim}`));
-              out.set(m.data, b.start * dim);
-              done += b.count;
-              args.onProgress?.(done, args.count);
-              if (done === args.count) resolve();
-              else feed(w);
-            } else if (m.type === 'error') {
-              fail(new Error(`feature worker ${i}: ${m.message}${m.stack ? `\n${m.stack}` : ''}`));
-            }
-          });
-        });
-        for (let k = 0; k < 2; k++) for (const w of this.workers) feed(w);
-      });
+      await Promise.all(Array.from({ length: Math.min(2 * this.pool.size, p.batches.length) }, runNext));
     } finally {
       this.busy = false;
-      for (const w of this.workers) this.waiters.delete(w);
     }
     return out ?? new Float32Array(0);
   }
 
   /** Stops the workers. */
   async close(): Promise<void> {
-    for (const w of this.workers) w.removeAllListeners('exit');
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.pool.close();
   }
 }
 

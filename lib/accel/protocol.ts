@@ -1,4 +1,4 @@
-/** Messages between extractFeaturesParallel and its workers (worker.ts). */
+/** Data exchanged between FeatureWorkerPool and its workers (worker.ts), through lib/util/workers. */
 import type { CompileInferenceOptions } from './compile';
 
 /** Everything a worker needs to build the same compiled backbone as the others. */
@@ -14,11 +14,13 @@ export interface FeatureWorkerData {
   backend?: string;
 }
 
-export type ToWorker =
-  | { type: 'batch'; index: number; count: number; data: Float32Array }
-  | { type: 'stop' };
+/** One batch of NHWC float32 images (count x inputSize x inputSize x 3). */
+export interface FeatureBatch {
+  count: number;
+  data: Float32Array;
+}
 
-export type FromWorker =
-  | { type: 'ready'; backend: string }
-  | { type: 'result'; index: number; data: Float32Array }
-  | { type: 'error'; message: string; stack?: string };
+/** What a feature worker reports when its backbone is ready. */
+export interface FeatureWorkerInfo {
+  backend: string;
+}

@@ -1,43 +1,26 @@
 /**
- * Worker of extractFeaturesParallel: builds and compiles one backbone, then turns each batch it is
- * sent into flattened features. Started with tsx's CommonJS hook so it loads .ts sources.
+ * Worker of FeatureWorkerPool: builds and compiles one backbone, then turns each batch it is sent
+ * into flattened features. Served through lib/util/workers (TaskPool), which loads it with tsx.
  */
-import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
+import { serveTasks } from '../util/workers';
 import { buildCompiledBackbone } from './features';
-import type { FeatureWorkerData, FromWorker, ToWorker } from './protocol';
+import type { FeatureBatch, FeatureWorkerData, FeatureWorkerInfo } from './protocol';
 
-const port = parentPort;
-if (!port) throw new Error('lib/accel/worker.ts must run as a worker thread');
-
-const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-async function main(data: FeatureWorkerData): Promise<void> {
+serveTasks<FeatureBatch, Float32Array, never, FeatureWorkerInfo>(__filename, async (raw) => {
+  const data = raw as FeatureWorkerData;
   const choice = await initBackend(data.backend ? { backend: data.backend } : {});
-  const built = await buildCompiledBackbone(data);
-  const { fn, inputSize } = built;
-  port!.on('message', (msg: ToWorker) => {
-    if (msg.type === 'stop') {
-      built.dispose();
-      port!.close();
-      return;
-    }
-    try {
-      const out = tf.tidy(() => {
-        const x = tf.tensor4d(msg.data, [msg.count, inputSize, inputSize, 3]);
-        return fn(x);
-      });
+  const { fn, inputSize } = await buildCompiledBackbone(data);
+  return {
+    info: { backend: choice.backend },
+    handle: (batch) => {
+      const out = tf.tidy(() => fn(tf.tensor4d(batch.data, [batch.count, inputSize, inputSize, 3])));
       const feats = out.dataSync() as Float32Array;
       out.dispose();
       // dataSync may return a view of backend memory; copy so the buffer can be transferred.
-      const copy = feats.buffer.byteLength === feats.byteLength && feats.byteOffset === 0 ? feats : feats.slice();
-      send({ type: 'result', index: msg.index, data: copy }, [copy.buffer as ArrayBuffer]);
-    } catch (err) {
-      send({ type: 'error', message: (err as Error).message, stack: (err as Error).stack });
-    }
-  });
-  send({ type: 'ready', backend: choice.backend });
-}
-
-main(workerData as FeatureWorkerData).catch((err: Error) => send({ type: 'error', message: err.message, stack: err.stack }));
+      return feats.buffer.byteLength === feats.byteLength && feats.byteOffset === 0 ? feats : feats.slice();
+    },
+    transfer: (feats) => [feats.buffer as ArrayBuffer],
+  };
+});

@@ -5,7 +5,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import { COHORT_SCHEMA_ID, type CohortManifest, type Reconstruction } from '../manifest/schema';
 import { writeManifest } from '../manifest/load';
 import { boxAverageTemplate, loadTemplateSet, TemplateSet } from '../phantom';
@@ -18,7 +17,8 @@ import { agreementStats, AgreementStats, chooseRatedLevels, labelFromScores, rat
 import { CohortPreset, CohortPresetName, getPreset } from './presets';
 import { syntheticPatients, PatientVariationConfig, SyntheticPatient } from './patients';
 import { simulatePatient, SimulatedPatient } from './simulate';
-import type { CohortWorkerData, CohortWorkerReply, CohortWorkerRequest } from './worker';
+import type { CohortWorkerData, CohortWorkerProgress } from './worker';
+import { TaskPool } from '../util/workers';
 
 export interface GenerateCohortArgs {
   /** Preset name or a full preset. */
@@ -240,57 +240,27 @@ async function runInWorkers(
   patients: SyntheticPatient[],
   onProgress: (id: string, fraction: number, done: boolean) => void,
 ): Promise<SimulatedPatient[]> {
-  const results = new Map<string, SimulatedPatient>();
-  const queue = [...patients];
-  const workers: Worker[] = [];
+  const pool = new TaskPool<SyntheticPatient, SimulatedPatient, CohortWorkerProgress>(path.join(__dirname, 'worker.ts'), {
+    workers: Math.min(n, patients.length),
+    workerData: data,
+  });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let active = 0;
-      let failed = false;
-      const next = (w: Worker) => {
-        const p = queue.shift();
-        if (!p) {
-          w.postMessage({ type: 'exit' } satisfies CohortWorkerRequest);
-          return;
-        }
-        active++;
-        w.postMessage({ type: 'patient', patient: p } satisfies CohortWorkerRequest);
-      };
-      for (let i = 0; i < Math.min(n, patients.length); i++) {
-        const w = new Worker(path.join(__dirname, 'worker.ts'), { workerData: data, execArgv: ['--require', 'tsx/cjs'] });
-        workers.push(w);
-        w.on('message', (msg: CohortWorkerReply) => {
-          if (failed) return;
-          if (msg.type === 'slice') onProgress(msg.id, msg.done / msg.total, false);
-          else if (msg.type === 'error') {
-            failed = true;
-            reject(new Error(`generateCohort: patient ${msg.id} failed in a worker: ${msg.message}\n${msg.stack ?? ''}`));
-          } else {
-            results.set(msg.id, msg.result);
-            onProgress(msg.id, 1, true);
-            active--;
-            if (results.size === patients.length) resolve();
-            else next(w);
-          }
-        });
-        w.on('error', (err) => {
-          if (!failed) {
-            failed = true;
-            reject(err);
-          }
-        });
-        w.on('exit', (code) => {
-          if (!failed && code !== 0 && results.size < patients.length) {
-            failed = true;
-            reject(new Error(`generateCohort: a worker exited with code ${code}`));
-          }
-        });
-        next(w);
-      }
-      void active;
-    });
+    return await Promise.all(
+      patients.map((p) =>
+        pool
+          .run(p, { onProgress: ({ done, total }) => onProgress(p.meta.id, done / total, false) })
+          .then(
+            (result) => {
+              onProgress(p.meta.id, 1, true);
+              return result;
+            },
+            (err: Error) => {
+              throw new Error(`generateCohort: patient ${p.meta.id} failed in a worker: ${err.message}\n${err.stack ?? ''}`);
+            },
+          ),
+      ),
+    );
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.close();
   }
-  return patients.map((p) => results.get(p.meta.id)!);
 }

@@ -1,127 +1,63 @@
 /**
- * A small pool of worker threads, each with its own tfjs backend (wasm runs one thread per
- * process, so two workers use both cores). `size: 0` runs jobs inline in this thread (tests, debugging).
+ * The study's worker threads, each with its own tfjs backend (wasm runs one thread per process, so
+ * two workers use both cores), over lib/util/workers' TaskPool. `size: 0` runs jobs inline in this
+ * thread (tests, debugging).
  */
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { TaskPool } from '../util/workers';
 import type { Job, StudyContext } from './jobs';
 import type { WeightsProvenance } from '../types';
 
-type Info = { backend: string; provenance: WeightsProvenance };
+/** What a training job needs besides its spec: the backend and weights provenance to record. */
+export type JobInfo = { backend: string; provenance: WeightsProvenance };
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  onProgress?: (done: number) => void;
+/** A job as sent to a study worker (lib/study/worker.ts). */
+export interface StudyTask {
+  job: Job;
+  info?: JobInfo;
 }
 
-interface Slot {
-  worker: Worker;
-  busy: boolean;
-  ready: Promise<string>;
+/** A training job's answer (the full record is written by the worker). */
+export interface TrainJobSummary {
+  id: string;
+  testMAE: number;
+  seconds: number;
+}
+
+/** Runs a study job in this thread (also what a study worker does with each task). */
+export async function runStudyTask(ctx: StudyContext, task: StudyTask, onProgress?: (done: number) => void): Promise<unknown> {
+  const jobs = require('./jobs') as typeof import('./jobs');
+  if (task.job.type === 'extract') return jobs.runExtractJob(ctx, task.job, onProgress);
+  if (!task.info) throw new Error(`study job ${task.job.spec.id}: no backend/provenance info given`);
+  const rec = await jobs.runTrainJob(ctx, task.job.spec, task.info);
+  return { id: rec.id, testMAE: rec.metrics.testMAE.overall, seconds: rec.timings.totalSeconds } satisfies TrainJobSummary;
 }
 
 export class WorkerPool {
-  private slots: Slot[] = [];
-  private queue: Array<{ id: number; job: Job; info?: Info }> = [];
-  private pending = new Map<number, Pending & { slot?: Slot }>();
-  private nextId = 1;
-  private closed = false;
+  private readonly pool: TaskPool<StudyTask, unknown, number, { backend: string }> | null;
 
   constructor(
     private ctx: StudyContext,
     readonly size: number,
   ) {
     if (!(Number.isInteger(size) && size >= 0)) throw new Error(`WorkerPool: size must be an integer >= 0, got ${size}`);
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
-  }
-
-  private spawn(): Slot {
-    const worker = new Worker(path.join(__dirname, 'worker.ts'), { execArgv: ['--require', 'tsx/cjs'], workerData: this.ctx });
-    let readyResolve!: (b: string) => void;
-    let readyReject!: (e: Error) => void;
-    const ready = new Promise<string>((res, rej) => {
-      readyResolve = res;
-      readyReject = rej;
-    });
-    ready.catch(() => undefined);
-    const slot: Slot = { worker, busy: false, ready };
-    worker.on('message', (msg: { type: string; id?: number; done?: number; result?: unknown; error?: string; backend?: string }) => {
-      if (msg.type === 'ready') {
-        readyResolve(msg.backend!);
-        this.pump();
-        return;
-      }
-      if (msg.type === 'fatal') {
-        readyReject(new Error(`worker failed to start: ${msg.error}`));
-        this.failAll(new Error(`worker failed to start: ${msg.error}`));
-        return;
-      }
-      const p = this.pending.get(msg.id!);
-      if (!p) return;
-      if (msg.type === 'progress') {
-        p.onProgress?.(msg.done!);
-        return;
-      }
-      this.pending.delete(msg.id!);
-      slot.busy = false;
-      if (msg.type === 'done') p.resolve(msg.result);
-      else p.reject(new Error(msg.error));
-      this.pump();
-    });
-    worker.on('error', (err) => {
-      readyReject(err);
-      this.failAll(err);
-    });
-    worker.on('exit', (code) => {
-      if (!this.closed && code !== 0) this.failAll(new Error(`worker exited with code ${code}`));
-    });
-    return slot;
-  }
-
-  private failAll(err: Error): void {
-    for (const [, p] of this.pending) p.reject(err);
-    this.pending.clear();
-    this.queue = [];
+    this.pool = size > 0 ? new TaskPool(path.join(__dirname, 'worker.ts'), { workers: size, workerData: ctx, label: 'study worker' }) : null;
   }
 
   /** The backend each worker chose. */
-  backends(): Promise<string[]> {
-    return Promise.all(this.slots.map((s) => s.ready));
+  async backends(): Promise<string[]> {
+    if (!this.pool) return [];
+    return (await this.pool.ready()).map((i) => i.backend);
   }
 
-  /** Runs a job; resolves with its result (ExtractResult, or a run summary). */
-  run<T>(job: Job, info?: Info, onProgress?: (done: number) => void): Promise<T> {
-    if (this.size === 0) return this.runInline(job, info, onProgress) as Promise<T>;
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
-      this.queue.push({ id, job, info });
-      this.pump();
-    });
-  }
-
-  private async runInline(job: Job, info?: Info, onProgress?: (done: number) => void): Promise<unknown> {
-    const jobs = require('./jobs') as typeof import('./jobs');
-    if (job.type === 'extract') return jobs.runExtractJob(this.ctx, job, onProgress);
-    const rec = await jobs.runTrainJob(this.ctx, job.spec, info!);
-    return { id: rec.id, testMAE: rec.metrics.testMAE.overall, seconds: rec.timings.totalSeconds };
-  }
-
-  private pump(): void {
-    for (const slot of this.slots) {
-      if (slot.busy || this.queue.length === 0) continue;
-      // Messages wait for the worker's ready (it initialises its backend first).
-      const item = this.queue.shift()!;
-      slot.busy = true;
-      slot.ready
-        .then(() => slot.worker.postMessage(item))
-        .catch((e: Error) => this.pending.get(item.id)?.reject(e));
-    }
+  /** Runs a job; resolves with its result (ExtractResult, or a TrainJobSummary). */
+  run<T>(job: Job, info?: JobInfo, onProgress?: (done: number) => void): Promise<T> {
+    const task: StudyTask = { job, info };
+    if (!this.pool) return runStudyTask(this.ctx, task, onProgress) as Promise<T>;
+    return this.pool.run(task, { onProgress }) as Promise<T>;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await this.pool?.close();
   }
 }
