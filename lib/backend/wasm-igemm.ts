@@ -24,8 +24,8 @@ const WASM = 'wasm';
 const PACKED_KERNEL = 'PetIqaIgemmConv2D';
 /** Input rows per block: a block's rows are read by every panel of weights, so keep it in L2. */
 const BLOCK_BYTES = 256 * 1024;
-/** Indirection tables kept (by convolution geometry). */
-const TABLE_CACHE_SIZE = 64;
+/** Indirection tables kept (by convolution geometry), least recently used dropped first. */
+const TABLE_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface ConvExports {
   igemm(
@@ -87,6 +87,7 @@ export function igemmUnavailableReason(): string | null {
 }
 
 const tables = new Map<string, Int32Array>();
+let tableBytes = 0;
 const calls = { packed: 0, unpacked: 0 };
 
 /** How many convolutions the kernel has run in this thread, by weight layout (for logs and tests). */
@@ -123,8 +124,13 @@ export function indirectionTable(info: tf.backend_util.Conv2DInfo): Int32Array {
       }
     }
   }
-  if (tables.size >= TABLE_CACHE_SIZE) tables.delete(tables.keys().next().value as string);
+  while (tables.size > 0 && tableBytes + ind.byteLength > TABLE_CACHE_BYTES) {
+    const [oldest, old] = tables.entries().next().value as [string, Int32Array];
+    tables.delete(oldest);
+    tableBytes -= old.byteLength;
+  }
   tables.set(key, ind);
+  tableBytes += ind.byteLength;
   return ind;
 }
 
