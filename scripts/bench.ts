@@ -8,8 +8,8 @@
  * and an extrapolation of the full 'paper' frozen study from timed head epochs.
  */
 import * as os from 'os';
-import * as path from 'path';
-import { Worker, isMainThread, parentPort, workerData } from 'worker_threads';
+import { isMainThread } from 'worker_threads';
+import { serveTasks, TaskPool } from '../lib/util/workers';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { initBackend } from '../lib/backend';
@@ -126,27 +126,29 @@ function headEpochSeconds(dim: number, trainRows: number, epochs = 3, cpuOut?: {
   return Math.max(0, many.seconds - one.seconds) / (e - 1);
 }
 
-async function workerMain(): Promise<void> {
-  await initBackend();
-  const { name, reps, seconds } = workerData as { name: BackboneName; reps: number; seconds: number };
-  parentPort!.postMessage({ rate: inferenceRate(name, reps, 80, seconds) });
+/** One bench worker's task: time a backbone's inference while its sibling workers do the same. */
+interface RateTask {
+  name: BackboneName;
+  reps: number;
+  seconds: number;
 }
+
+serveTasks<RateTask, number>(__filename, async () => {
+  await initBackend();
+  return { handle: ({ name, reps, seconds }) => inferenceRate(name, reps, 80, seconds) };
+});
 
 /** Sum of images per second of k workers running the same benchmark at the same time. */
 async function concurrentRate(name: BackboneName, k: number, seconds: number): Promise<number> {
-  const rates = await Promise.all(
-    Array.from({ length: k }, () =>
-      new Promise<number>((resolve, reject) => {
-        const w = new Worker(__filename, { execArgv: ['--require', 'tsx/cjs'], workerData: { name, reps: 5, seconds } });
-        w.on('message', (m: { rate: number }) => {
-          resolve(m.rate);
-          void w.terminate();
-        });
-        w.on('error', reject);
-      }),
-    ),
-  );
-  return rates.reduce((a, b) => a + b, 0);
+  const pool = new TaskPool<RateTask, number>(__filename, { workers: k, label: 'bench worker' });
+  try {
+    // Every worker has its backend before any starts timing, and each takes one task.
+    await pool.ready();
+    const rates = await Promise.all(Array.from({ length: k }, () => pool.run({ name, reps: 5, seconds })));
+    return rates.reduce((a, b) => a + b, 0);
+  } finally {
+    await pool.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -268,9 +270,4 @@ if (isMainThread) {
     process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
     process.exit(1);
   });
-} else {
-  workerMain().catch((err) => {
-    throw err;
-  });
 }
-void path;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { quietCpuBanner, registerWasmGradientKernels } from '../../lib/backend';
 import { Rng } from '../../lib/util/rng';
 
 /** Reproducible standard-normal values. */
@@ -32,4 +33,29 @@ export async function onBackend(
   const shape = t.shape.slice();
   t.dispose();
   return { values, shape };
+}
+
+/** Mocha hooks for the calling suite: put back, after it, the backend the suites before it had. */
+export function restoreBackendAfterSuite(): void {
+  let previous = 'cpu';
+  before(() => {
+    previous = tf.getBackend() ?? 'cpu';
+  });
+  after(async () => {
+    await tf.setBackend(previous);
+  });
+}
+
+/**
+ * Mocha hooks for the calling suite: register the workspace's wasm kernels, run the suite on wasm
+ * (the cpu backend stays available for references), then restore the previous backend.
+ */
+export function useWasmBackend(): void {
+  restoreBackendAfterSuite();
+  before(async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    quietCpuBanner();
+    registerWasmGradientKernels();
+    if (!(await tf.setBackend('wasm'))) throw new Error('test: the wasm backend failed to initialise');
+  });
 }

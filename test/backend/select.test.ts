@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, currentBackend, initBackend, parseBackendName } from '../../lib/backend';
+import { restoreBackendAfterSuite } from './helpers';
 
 /** A folder holding node_modules/@tensorflow/tfjs-node with the given package.json and index.js. */
 function fakeNativePackage(manifest: Record<string, unknown>, indexJs: string): string {
@@ -17,15 +18,10 @@ function fakeNativePackage(manifest: Record<string, unknown>, indexJs: string): 
 
 describe('backend/initBackend', function () {
   this.timeout(30000);
-  // Leave tf on the backend other suites had.
-  let previousBackend = 'cpu';
-  before(() => {
-    previousBackend = tf.getBackend() ?? 'cpu';
-  });
+  restoreBackendAfterSuite();
   const made: string[] = [];
-  after(async () => {
+  after(() => {
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-    await tf.setBackend(previousBackend);
   });
 
   it('lists the valid names in the error for an unknown name (argument and environment)', async () => {

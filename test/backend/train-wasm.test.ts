@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { normalValues } from './helpers';
+import { normalValues, restoreBackendAfterSuite } from './helpers';
 
 /** Conv2D + DepthwiseConv2D + SeparableConv2D + BatchNormalization + Dense head, seeded. */
 function smallModel(): tf.LayersModel {
@@ -18,14 +18,7 @@ function smallModel(): tf.LayersModel {
 
 describe('backend/training a small conv net on wasm', function () {
   this.timeout(60000);
-  // Leave tf on the backend other suites had.
-  let previousBackend = 'cpu';
-  before(() => {
-    previousBackend = tf.getBackend() ?? 'cpu';
-  });
-  after(async () => {
-    await tf.setBackend(previousBackend);
-  });
+  restoreBackendAfterSuite();
 
   it('loss decreases over a few Adam steps, with no tensor leak per step', async () => {
     const choice = await initBackend({ backend: 'wasm', env: {} });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { composeKernel, KernelScope, quietCpuBanner, registerWasmGradientKernels } from '../../lib/backend';
-import { normalValues, onBackend, relativeError } from './helpers';
+import { composeKernel, KernelScope, registerWasmGradientKernels } from '../../lib/backend';
+import { normalValues, onBackend, relativeError, useWasmBackend } from './helpers';
 
 type Pad = 'same' | 'valid';
 const TOL = 1e-5;
@@ -43,22 +43,8 @@ async function compare(kernel: string, build: () => { inputs: Record<string, tf.
 
 describe('backend/wasm gradient kernels', function () {
   this.timeout(60000);
-  // Leave tf on the backend other suites had.
-  let previousBackend = 'cpu';
-  before(() => {
-    previousBackend = tf.getBackend() ?? 'cpu';
-  });
+  useWasmBackend();
   const [N, H, W, C] = [2, 7, 9, 3];
-
-  before(async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
-    quietCpuBanner();
-    registerWasmGradientKernels();
-    assert.ok(await tf.setBackend('wasm'));
-  });
-  after(async () => {
-    await tf.setBackend(previousBackend);
-  });
 
   it('registers the three missing kernels (and the faster Conv2DBackpropInput) idempotently', () => {
     const first = registerWasmGradientKernels();

@@ -1,24 +1,14 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { IgemmConv2D, igemmCallCounts, igemmUnavailableReason, indirectionTable, quietCpuBanner, registerWasmGradientKernels } from '../../lib/backend';
-import { normalValues, onBackend, relativeError } from './helpers';
+import { IgemmConv2D, igemmCallCounts, igemmUnavailableReason, indirectionTable } from '../../lib/backend';
+import { normalValues, onBackend, relativeError, useWasmBackend } from './helpers';
 
 const TOL = 1e-5;
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 describe('backend/wasm indirect-GEMM convolution', function () {
   this.timeout(60000);
-  let previousBackend = 'cpu';
-  before(async () => {
-    previousBackend = tf.getBackend() ?? 'cpu';
-    await import('@tensorflow/tfjs-backend-wasm');
-    quietCpuBanner();
-    registerWasmGradientKernels();
-    assert.ok(await tf.setBackend('wasm'));
-  });
-  after(async () => {
-    await tf.setBackend(previousBackend);
-  });
+  useWasmBackend();
 
   it('is available on wasm and says why not elsewhere', async () => {
     assert.equal(igemmUnavailableReason(), null);
@@ -77,17 +67,17 @@ describe('backend/wasm indirect-GEMM convolution', function () {
     const xv = normalValues(g.n * g.h * g.w * g.cin, g.cin * 7 + g.k);
     const fv = normalValues(g.k * g.k * g.cin * g.cout, g.cout * 3 + g.k);
     const bv = normalValues(g.cout, g.cout);
-    const reference = (activation: 'linear' | 'relu' | 'relu6') =>
-      onBackend('cpu', () =>
-        tf.fused.conv2d({
-          x: tf.tensor4d(xv, [g.n, g.h, g.w, g.cin]),
-          filter: tf.tensor4d(fv, [g.k, g.k, g.cin, g.cout]),
-          strides: g.stride,
-          pad: g.pad as 'same',
-          bias: tf.tensor1d(bv),
-          activation,
-        }),
-      );
+    /** tf.fused.conv2d of this geometry on the active backend. */
+    const fusedConv = (activation: 'linear' | 'relu' | 'relu6') =>
+      tf.fused.conv2d({
+        x: tf.tensor4d(xv, [g.n, g.h, g.w, g.cin]),
+        filter: tf.tensor4d(fv, [g.k, g.k, g.cin, g.cout]),
+        strides: g.stride,
+        pad: g.pad as 'same',
+        bias: tf.tensor1d(bv),
+        activation,
+      });
+    const reference = (activation: 'linear' | 'relu' | 'relu6') => onBackend('cpu', () => fusedConv(activation));
 
     it(`packed weights match cpu: ${label}`, async () => {
       for (const activation of ['linear', 'relu6'] as const) {
@@ -115,16 +105,7 @@ describe('backend/wasm indirect-GEMM convolution', function () {
       const cpu = await reference('relu');
       await tf.setBackend('wasm');
       const before = igemmCallCounts().unpacked;
-      const y = tf.tidy(() =>
-        tf.fused.conv2d({
-          x: tf.tensor4d(xv, [g.n, g.h, g.w, g.cin]),
-          filter: tf.tensor4d(fv, [g.k, g.k, g.cin, g.cout]),
-          strides: g.stride,
-          pad: g.pad as 'same',
-          bias: tf.tensor1d(bv),
-          activation: 'relu',
-        }),
-      );
+      const y = tf.tidy(() => fusedConv('relu'));
       // tfjs's filter layout is read in place when the output channels fill panels of 8; otherwise XNNPACK runs.
       assert.equal(igemmCallCounts().unpacked, before + (g.cout % 8 === 0 ? 1 : 0));
       const err = relativeError(y.dataSync(), cpu.values);

@@ -2,21 +2,14 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { quietCpuBanner, registeredWasmGradientKernels, registerWasmGradientKernels } from '../../lib/backend';
 import { tileAsBroadcast } from '../../lib/backend/wasm-tile';
-import { normalValues, onBackend } from './helpers';
+import { normalValues, onBackend, restoreBackendAfterSuite } from './helpers';
 
 describe('backend/wasm Tile replacement', function () {
   this.timeout(30000);
-  // Leave tf on the backend other suites had.
-  let previousBackend = 'cpu';
+  restoreBackendAfterSuite();
   before(() => {
-    previousBackend = tf.getBackend() ?? 'cpu';
-  });
-  before(async () => {
     registerWasmGradientKernels();
     quietCpuBanner();
-  });
-  after(async () => {
-    await tf.setBackend(previousBackend);
   });
 
   it('is registered by registerWasmGradientKernels', () => {
