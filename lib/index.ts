@@ -21,7 +21,7 @@ export * from './score';
 export * from './accel';
 
 // Names that two stages both export: the explicit re-exports below pick one and rename the other.
-export { getPreset, ensureCohort } from './study';
+export { getPreset } from './study';
 export { getPreset as getCohortPreset } from './cohort';
 export { randomLabelMAE } from './train';
-export { randomLabelMAE as randomLabelMAEOfRuns, ensureCohort as ensureNotebookCohort } from './figures';
+export { randomLabelMAE as randomLabelMAEOfRuns } from './figures';

@@ -9,7 +9,7 @@
  */
 import * as os from 'os';
 import { isMainThread } from 'worker_threads';
-import { serveTasks, TaskPool } from '../lib/util/workers';
+import { defaultWorkerCount, serveTasks, TaskPool } from '../lib/util/workers';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { initBackend } from '../lib/backend';
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   const o = new Command()
     .option('--json', 'print JSON only')
     .option('--backbones <list>', 'backbones (default ResNet50,DenseNet121,MobileNetV2)')
-    .option('--workers <k>', 'concurrent workers for the aggregate inference rate', (v) => Number(v), Math.min(2, os.cpus().length))
+    .option('--workers <k>', 'concurrent workers for the aggregate inference rate', (v) => Number(v), defaultWorkerCount())
     .option('--reps <n>', 'timed repetitions', (v) => Number(v), 5)
     .option('--no-paper', 'skip the paper extrapolation (head epochs at every flatten size)')
     .parse()

@@ -7,13 +7,9 @@
  */
 import { Command } from 'commander';
 import * as cliProgress from 'cli-progress';
-import * as os from 'os';
-import * as path from 'path';
-import { loadManifest, labelsOf, resolvePath } from '../lib/manifest';
-import { PLANES, type Plane, type SampledPatches } from '../lib/patches';
-import { samplePatchVolume, type PatchVolumeTask } from '../lib/patches/worker';
-import { deriveSeed } from '../lib/util/rng';
-import { mapInWorkers } from '../lib/util/workers';
+import { loadManifest, labelsOf } from '../lib/manifest';
+import { PLANES, sampleVolumes, type Plane } from '../lib/patches';
+import { defaultWorkerCount } from '../lib/util/workers';
 
 interface Row {
   recon: string;
@@ -46,7 +42,7 @@ async function main(): Promise<void> {
     .option('--threshold <f>', 'background threshold as a fraction of the volume mean', String(1 / 8))
     .option('--seed <n>', 'sampler seed', '0')
     .option('--on-too-few <mode>', "'error' or 'warn' when fewer survivors than --keep", 'error')
-    .option('--workers <n>', 'worker threads (0: none)', String(Math.min(2, os.cpus().length)))
+    .option('--workers <n>', 'worker threads (0: none)', String(defaultWorkerCount()))
     .parse();
   const o = program.opts();
   const started = Date.now();
@@ -68,23 +64,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const warnings: string[] = [];
   // The same derived streams as buildPatchDataset, so these counts are those of the training data.
-  const tasks: PatchVolumeTask[] = recons.map((recon) => ({
-    file: resolvePath(loaded, recon),
-    seed: deriveSeed(seed, 'patches', recon.id),
+  const sampled = await sampleVolumes(loaded, recons, {
+    seed,
     config,
-  }));
-  const tick = (_r: SampledPatches, i: number) => {
-    if (process.stderr.isTTY) bar.increment(1, { recon: recons[i].id });
-  };
-  const workers = Number(o.workers);
-  const sampled =
-    workers > 0
-      ? await mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, '..', 'lib', 'patches', 'worker.ts'), tasks, { workers, onResult: tick })
-      : tasks.map((t, i) => {
-          const r = samplePatchVolume(t);
-          tick(r, i);
-          return r;
-        });
+    workers: Number(o.workers),
+    onResult: (i) => {
+      if (process.stderr.isTTY) bar.increment(1, { recon: recons[i].id });
+    },
+  });
   recons.forEach((recon, v) => {
     for (const s of sampled[v].stats) rows.push({ recon: recon.id, patient: recon.patient, countPercent: recon.countPercent, ...s });
     warnings.push(...sampled[v].warnings);

@@ -41,13 +41,7 @@ async function main(): Promise<void> {
   if (o.figures && r.records.length > 0) {
     // The figures of what ran (never training): HTML always, PNG/SVG when headless Chromium works.
     const { writeAllFigures } = await import('../lib/figures');
-    let report;
-    try {
-      report = await writeAllFigures(r.out, {});
-    } catch (err) {
-      process.stderr.write(`figures: PNG/SVG export failed (${(err as Error).message}); writing HTML only\n`);
-      report = await writeAllFigures(r.out, { noImages: true });
-    }
+    const report = await writeAllFigures(r.out);
     process.stderr.write(`figures: ${report.files.length} files, ${report.warnings.length} warning(s); open ${path.join(report.outDir, 'index.html')}\n`);
   }
 }

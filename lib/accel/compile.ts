@@ -20,7 +20,8 @@
  * that of the widest point of the network.
  */
 import * as tf from '@tensorflow/tfjs';
-import { modelNodes, type GraphNode } from '../train/graph';
+import { batchNormStats, foldedConvWeights, isChannelsLastBatchNorm, modelNodes, type GraphNode } from '../train/graph';
+import { isBatchNormalization } from '../backbones/batch_norm';
 import { IgemmConv2D, igemmUnavailableReason } from '../backend/wasm-igemm';
 
 type Kwargs = Record<string, unknown>;
@@ -121,28 +122,10 @@ function activationOf(layer: tf.layers.Layer): FusedActivation | null {
 
 /** BN statistics as a per-channel scale and offset: y = x * scale + offset. */
 function bnScaleOffset(bn: tf.layers.Layer): { scale: Float64Array; offset: Float64Array } {
-  const cfg = cfgOf(bn);
-  const w = bn.getWeights().map((t) => t.dataSync() as Float32Array);
-  let i = 0;
-  const gamma = cfg.scale === false ? null : w[i++];
-  const beta = cfg.center === false ? null : w[i++];
-  const mean = w[i++];
-  const variance = w[i++];
-  const eps = cfg.epsilon as number;
-  const C = mean.length;
-  const scale = new Float64Array(C);
-  const offset = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps);
-    offset[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
-  }
+  const { scale, mean, beta } = batchNormStats(bn);
+  const offset = new Float64Array(scale.length);
+  for (let c = 0; c < scale.length; c++) offset[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
   return { scale, offset };
-}
-
-function isChannelsLastBN(bn: tf.layers.Layer, rank: number): boolean {
-  const axis = cfgOf(bn).axis as number | number[];
-  const ax = Array.isArray(axis) ? axis : [axis];
-  return ax.length === 1 && (ax[0] === -1 || ax[0] === rank - 1);
 }
 
 /**
@@ -218,7 +201,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
       steps.push(convStep(n));
       continue;
     }
-    if (cls === 'BatchNormalization' && n.inputs.length === 1 && isChannelsLastBN(n.layer, n.inputs[0].rank)) {
+    if (isBatchNormalization(n.layer) && n.inputs.length === 1 && isChannelsLastBatchNorm(n.layer, n.inputs[0].rank)) {
       steps.push(batchNormStep(n));
       continue;
     }
@@ -241,12 +224,10 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     const dilations = pair(cfg.dilationRate ?? 1, 'dilationRate');
     const weights = conv.layer.getWeights();
     const useBias = cfg.useBias !== false;
-    const kernelIdx = cls === 'SeparableConv2D' ? 1 : 0; // the pointwise kernel carries the output channels
-    const kernel = weights[kernelIdx];
-    const kdata = Float32Array.from(kernel.dataSync() as Float32Array);
+    const kernel = weights[cls === 'SeparableConv2D' ? 1 : 0]; // the pointwise kernel carries the output channels
+    let kdata = kernel.dataSync() as Float32Array;
     const kshape = kernel.shape as [number, number, number, number];
-    const C = cls === 'DepthwiseConv2D' ? kshape[2] * kshape[3] : kshape[3];
-    let bias: Float32Array | null = useBias ? Float32Array.from(weights[weights.length - 1].dataSync() as Float32Array) : null;
+    let bias: Float32Array | null = useBias ? (weights[weights.length - 1].dataSync() as Float32Array) : null;
     let out = conv.outputs[0];
     let act: FusedActivation | null = null;
     const ownAct = cfg.activation ?? 'linear';
@@ -255,15 +236,8 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
 
     // Fold a following BN (only when the conv itself is linear: BN after a nonlinearity does not fold).
     const bnNode = o.foldBatchNorm && ownAct === 'linear' ? soleConsumer(out) : null;
-    if (bnNode && bnNode.layer.getClassName() === 'BatchNormalization' && bnNode.inputs.length === 1 && isChannelsLastBN(bnNode.layer, 4)) {
-      const { scale, offset } = bnScaleOffset(bnNode.layer);
-      if (scale.length !== C) throw new Error(`compileInference: ${conv.layer.name} has ${C} output channels, ${bnNode.layer.name} normalises ${scale.length}`);
-      // Channels-last kernels: the output channel is the flat index mod C for Conv2D/pointwise
-      // ([.., in, out]) and depthwise ([kh, kw, in, mult] -> channel in*mult + m).
-      for (let j = 0; j < kdata.length; j++) kdata[j] = kdata[j] * scale[j % C];
-      const b = new Float32Array(C);
-      for (let c = 0; c < C; c++) b[c] = (bias ? bias[c] : 0) * scale[c] + offset[c];
-      bias = b;
+    if (bnNode && isBatchNormalization(bnNode.layer) && bnNode.inputs.length === 1 && isChannelsLastBatchNorm(bnNode.layer)) {
+      ({ kernel: kdata, bias } = foldedConvWeights(conv.layer, bnNode.layer, 'compileInference'));
       absorbed.add(bnNode);
       summary.foldedBatchNorms++;
       out = bnNode.outputs[0];

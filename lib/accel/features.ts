@@ -44,27 +44,60 @@ export interface ExtractFeaturesArgs {
   onProgress?: (done: number, count: number) => void;
 }
 
+/** A backbone built and compiled once, turning batches of images into flattened features. */
+export interface CompiledBackbone {
+  /** Features of one batch (count x feature size), in a fresh array the caller owns. */
+  features(batch: FeatureBatch): Float32Array;
+  dispose(): void;
+}
+
 /** Builds the backbone (with weights when asked) and compiles it. */
-export async function buildCompiledBackbone(
-  data: FeatureWorkerData,
-): Promise<{ model: tf.LayersModel; fn: (x: tf.Tensor) => tf.Tensor; dispose(): void; inputSize: number }> {
+export async function buildCompiledBackbone(data: FeatureWorkerData): Promise<CompiledBackbone> {
   const model =
     data.weights === undefined
       ? buildBackbone(data.backbone, { inputSize: data.inputSize, seed: data.seed })
       : (await loadBackboneWithWeights(data.backbone as BackboneName, { weights: data.weights, inputSize: data.inputSize, seed: data.seed })).model;
-  if (data.compile === false) {
-    return { model, fn: (x) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor, dispose: () => model.dispose(), inputSize: data.inputSize };
-  }
-  const fn: InferenceFn = compileInference(model, data.compile);
+  const compiled: InferenceFn | null = data.compile === false ? null : compileInference(model, data.compile);
+  const fn = compiled ?? ((x: tf.Tensor) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
+  const size = data.inputSize;
   return {
-    model,
-    fn,
+    features: ({ count, data: images }) => {
+      const y = tf.tidy(() => fn(tf.tensor4d(images, [count, size, size, 3])));
+      const feats = y.dataSync() as Float32Array;
+      y.dispose();
+      // dataSync may return a view of backend memory: hand out an array of its own.
+      return feats.buffer.byteLength === feats.byteLength && feats.byteOffset === 0 ? feats : feats.slice();
+    },
     dispose: () => {
-      fn.dispose();
+      compiled?.dispose();
       model.dispose();
     },
-    inputSize: data.inputSize,
   };
+}
+
+/** What every worker (and the single-thread path) builds: the arguments with their defaults. */
+function workerDataOf(args: FeatureWorkerPoolArgs): FeatureWorkerData {
+  return { backbone: args.backbone, weights: args.weights, inputSize: args.inputSize ?? 80, seed: args.seed ?? 0, compile: args.compile ?? {}, backend: args.backend };
+}
+
+/** Rows of features placed by batch into one count x dim array (dim learnt from the first batch). */
+class FeatureRows {
+  private out: Float32Array | null = null;
+  private dim = 0;
+  done = 0;
+  constructor(private readonly count: number) {}
+  add(start: number, rows: number, feats: Float32Array): void {
+    if (!this.out) {
+      this.dim = feats.length / rows;
+      this.out = new Float32Array(this.count * this.dim);
+    }
+    if (feats.length !== rows * this.dim) throw new Error(`extractFeatures: the batch at row ${start} has ${feats.length} values, expected ${rows} x ${this.dim}`);
+    this.out.set(feats, start * this.dim);
+    this.done += rows;
+  }
+  result(): Float32Array {
+    return this.out ?? new Float32Array(0);
+  }
 }
 
 interface Plan {
@@ -74,21 +107,17 @@ interface Plan {
 }
 
 function plan(args: ExtractFeaturesArgs): Plan {
-  const inputSize = args.inputSize ?? 80;
+  const data = workerDataOf(args);
   const batchSize = args.batchSize ?? 32;
   if (!Number.isInteger(args.count) || args.count < 0) throw new Error(`extractFeatures: count must be a non-negative integer, got ${args.count}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`extractFeatures: batchSize must be a positive integer, got ${batchSize}`);
-  const pixels = inputSize * inputSize * 3;
+  const pixels = data.inputSize * data.inputSize * 3;
   if (args.inputs instanceof Float32Array && args.inputs.length !== args.count * pixels) {
-    throw new Error(`extractFeatures: inputs has ${args.inputs.length} values, expected ${args.count} x ${inputSize} x ${inputSize} x 3`);
+    throw new Error(`extractFeatures: inputs has ${args.inputs.length} values, expected ${args.count} x ${data.inputSize} x ${data.inputSize} x 3`);
   }
   const batches: Array<{ start: number; count: number }> = [];
   for (let s = 0; s < args.count; s += batchSize) batches.push({ start: s, count: Math.min(batchSize, args.count - s) });
-  return {
-    data: { backbone: args.backbone, weights: args.weights, inputSize, seed: args.seed ?? 0, compile: args.compile ?? {}, backend: args.backend },
-    batches,
-    pixels,
-  };
+  return { data, batches, pixels };
 }
 
 async function batchInput(args: Pick<ExtractFeaturesArgs, 'inputs'>, p: Plan, b: { start: number; count: number }): Promise<Float32Array> {
@@ -102,23 +131,13 @@ async function batchInput(args: Pick<ExtractFeaturesArgs, 'inputs'>, p: Plan, b:
 export async function extractFeatures(args: ExtractFeaturesArgs): Promise<Float32Array> {
   const p = plan(args);
   const built = await buildCompiledBackbone(p.data);
-  const fn = built.fn;
   try {
-    let out: Float32Array | null = null;
-    let dim = 0;
+    const rows = new FeatureRows(args.count);
     for (const b of p.batches) {
-      const data = await batchInput(args, p, b);
-      const y = tf.tidy(() => fn(tf.tensor4d(data, [b.count, p.data.inputSize, p.data.inputSize, 3])));
-      const feats = y.dataSync() as Float32Array;
-      y.dispose();
-      if (!out) {
-        dim = feats.length / b.count;
-        out = new Float32Array(args.count * dim);
-      }
-      out.set(feats, b.start * dim);
+      rows.add(b.start, b.count, built.features({ count: b.count, data: await batchInput(args, p, b) }));
       args.onProgress?.(b.start + b.count, args.count);
     }
-    return out ?? new Float32Array(0);
+    return rows.result();
   } finally {
     built.dispose();
   }
@@ -145,14 +164,7 @@ export class FeatureWorkerPool {
 
   /** Starts the workers and waits until each has built and compiled its backbone. */
   static async create(args: FeatureWorkerPoolArgs): Promise<FeatureWorkerPool> {
-    const data: FeatureWorkerData = {
-      backbone: args.backbone,
-      weights: args.weights,
-      inputSize: args.inputSize ?? 80,
-      seed: args.seed ?? 0,
-      compile: args.compile ?? {},
-      backend: args.backend,
-    };
+    const data = workerDataOf(args);
     // Two batches in flight per worker: the next one arrives while the current one runs.
     const pool = new TaskPool<FeatureBatch, Float32Array, never, FeatureWorkerInfo>(path.join(__dirname, 'worker.ts'), {
       workers: Math.max(1, Math.floor(args.workers ?? 2)),
@@ -178,24 +190,15 @@ export class FeatureWorkerPool {
     const p = plan({ ...args, backbone: this.data.backbone, inputSize: this.data.inputSize });
     if (p.batches.length === 0) return new Float32Array(0);
     this.busy = true;
-    let out: Float32Array | null = null;
-    let dim = 0;
-    let done = 0;
+    const rows = new FeatureRows(args.count);
     let next = 0;
     // Batches are made (args.inputs may read them from disk) only as workers have room for them.
     const runNext = async (): Promise<void> => {
       while (next < p.batches.length) {
         const b = p.batches[next++];
         const data = await batchInput(args, p, b);
-        const feats = await this.pool.run({ count: b.count, data }, { transfer: [data.buffer as ArrayBuffer] });
-        if (!out) {
-          dim = feats.length / b.count;
-          out = new Float32Array(args.count * dim);
-        }
-        if (feats.length !== b.count * dim) throw new Error(`feature worker: batch at ${b.start} has ${feats.length} values, expected ${b.count * dim}`);
-        out.set(feats, b.start * dim);
-        done += b.count;
-        args.onProgress?.(done, args.count);
+        rows.add(b.start, b.count, await this.pool.run({ count: b.count, data }, { transfer: [data.buffer as ArrayBuffer] }));
+        args.onProgress?.(rows.done, args.count);
       }
     };
     try {
@@ -203,7 +206,7 @@ export class FeatureWorkerPool {
     } finally {
       this.busy = false;
     }
-    return out ?? new Float32Array(0);
+    return rows.result();
   }
 
   /** Stops the workers. */
@@ -218,8 +221,7 @@ export class FeatureWorkerPool {
  * extractFeatures' for the same arguments.
  */
 export async function extractFeaturesParallel(args: ExtractFeaturesArgs): Promise<Float32Array> {
-  plan(args); // argument errors before any worker starts
-  const batches = Math.ceil(args.count / (args.batchSize ?? 32));
+  const batches = plan(args).batches.length; // argument errors before any worker starts
   if (batches === 0) return new Float32Array(0);
   const pool = await FeatureWorkerPool.create({ ...args, workers: Math.min(args.workers ?? 2, batches) });
   try {

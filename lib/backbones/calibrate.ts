@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isBatchNormalization } from './batch_norm';
 
 /** What calibrateBatchNorm did. */
 export interface BatchNormCalibration {
@@ -15,8 +16,6 @@ interface RawNode {
   outputTensors: tf.SymbolicTensor[];
   callArgs?: Record<string, unknown>;
 }
-
-const isBatchNorm = (layer: tf.layers.Layer) => layer.getClassName() === 'BatchNormalization';
 
 /**
  * Data-dependent statistics for a backbone with random weights: walks the graph in order and sets
@@ -54,15 +53,9 @@ export function calibrateBatchNorm(model: tf.LayersModel, images: tf.Tensor4D): 
         if (!v) throw new Error(`calibrateBatchNorm: ${t.name} (input of ${layer.name}) was not computed`);
         return v;
       });
-      if (isBatchNorm(layer)) {
+      if (isBatchNormalization(layer)) {
+        const [mean, variance] = movingStats(layer, 'calibrateBatchNorm: ');
         const moments = tf.tidy(() => tf.moments(inputs[0], [0, 1, 2]));
-        // tfjs orders BN weights [gamma?, beta?, moving_mean, moving_variance] (names may carry _1 suffixes).
-        const w = layer.weights;
-        const mean = w[w.length - 2];
-        const variance = w[w.length - 1];
-        if (!mean?.name.includes('moving_mean') || !variance?.name.includes('moving_variance')) {
-          throw new Error(`calibrateBatchNorm: ${layer.name} has no moving statistics`);
-        }
         mean.write(moments.mean);
         variance.write(moments.variance);
         tf.dispose([moments.mean, moments.variance]);
@@ -92,12 +85,16 @@ export function calibrateBatchNorm(model: tf.LayersModel, images: tf.Tensor4D): 
 /** Moving statistics of every BatchNormalization layer, by layer name (what calibration changes). */
 export type BatchNormStats = Record<string, { mean: number[]; variance: number[] }>;
 
-function movingStats(layer: tf.layers.Layer): [tf.LayerVariable, tf.LayerVariable] {
+/**
+ * A BatchNormalization layer's moving mean and variance; `who` prefixes the error. tfjs orders BN
+ * weights [gamma?, beta?, moving_mean, moving_variance] (names may carry _1 suffixes).
+ */
+function movingStats(layer: tf.layers.Layer, who = ''): [tf.LayerVariable, tf.LayerVariable] {
   const w = layer.weights;
   const mean = w[w.length - 2];
   const variance = w[w.length - 1];
   if (!mean?.name.includes('moving_mean') || !variance?.name.includes('moving_variance')) {
-    throw new Error(`${layer.name} has no moving statistics`);
+    throw new Error(`${who}${layer.name} has no moving statistics`);
   }
   return [mean, variance];
 }
@@ -106,7 +103,7 @@ function movingStats(layer: tf.layers.Layer): [tf.LayerVariable, tf.LayerVariabl
 export function readBatchNormStats(model: tf.LayersModel): BatchNormStats {
   const out: BatchNormStats = {};
   for (const layer of model.layers) {
-    if (!isBatchNorm(layer)) continue;
+    if (!isBatchNormalization(layer)) continue;
     const [m, v] = movingStats(layer);
     out[layer.name] = { mean: Array.from(m.read().dataSync()), variance: Array.from(v.read().dataSync()) };
   }
@@ -120,7 +117,7 @@ export function readBatchNormStats(model: tf.LayersModel): BatchNormStats {
 export function applyBatchNormStats(model: tf.LayersModel, stats: BatchNormStats, source = 'BN statistics'): number {
   let applied = 0;
   for (const layer of model.layers) {
-    if (!isBatchNorm(layer)) continue;
+    if (!isBatchNormalization(layer)) continue;
     const s = stats[layer.name];
     if (!s) throw new Error(`${source}: no statistics for BatchNormalization layer '${layer.name}' of ${model.name}`);
     const [m, v] = movingStats(layer);
@@ -134,7 +131,7 @@ export function applyBatchNormStats(model: tf.LayersModel, stats: BatchNormStats
     });
     applied++;
   }
-  const extra = Object.keys(stats).filter((k) => !model.layers.some((l) => l.name === k && isBatchNorm(l)));
+  const extra = Object.keys(stats).filter((k) => !model.layers.some((l) => l.name === k && isBatchNormalization(l)));
   if (extra.length) throw new Error(`${source}: statistics for layers that ${model.name} does not have: ${extra.slice(0, 5).join(', ')}`);
   return applied;
 }

@@ -6,14 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackboneArgs } from './common';
-import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
+import { call, conv2d, imageInput, relu, resolveBackboneArgs } from './init';
 import { resnetBN as densenetBN } from './resnet';
 
 const GROWTH_RATE = 32;
-
-function relu(name: string): tf.layers.Layer {
-  return tf.layers.activation({ activation: 'relu', name });
-}
 
 /** Keras `conv_block`: BN-ReLU-1x1(128)-BN-ReLU-3x3(32), concatenated to the input. */
 function convBlock(x: tf.SymbolicTensor, seed: number, name: string): tf.SymbolicTensor {

@@ -9,56 +9,10 @@
  * scaling, a Lambda in Keras 2.7: {@link CustomScaleLayer}, counted as a layer) and '<block>_ac'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
-import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
-import { CustomScaleLayer, KerasNames } from './layers';
-
-/** Builder state: the model seed and the fresh-session name counters. */
-interface Ctx {
-  seed: number;
-  names: KerasNames;
-}
-
-/** Arguments of Keras's conv2d_bn of inception_resnet_v2.py. */
-interface ConvBnArgs {
-  /** Default 1. */
-  strides?: number;
-  /** Default 'same'. */
-  padding?: 'same' | 'valid';
-  /** Default 'relu'; null for none. */
-  activation?: 'relu' | null;
-  /** Default false; true also drops the BatchNormalization. */
-  useBias?: boolean;
-  /** Layer-name stem; unnamed (fresh-session names) when absent. */
-  name?: string;
-}
-
-function conv2dBn(ctx: Ctx, x: tf.SymbolicTensor, filters: number, kernelSize: number | [number, number], a: ConvBnArgs = {}): tf.SymbolicTensor {
-  const { seed, names } = ctx;
-  const useBias = a.useBias ?? false;
-  const activation = a.activation === undefined ? 'relu' : a.activation;
-  x = call(
-    conv2d(seed, {
-      name: a.name ?? names.next('conv2d'),
-      filters,
-      kernelSize,
-      strides: a.strides ?? 1,
-      padding: a.padding ?? 'same',
-      useBias,
-    }),
-    x,
-  );
-  if (!useBias) {
-    const bnName = a.name ? `${a.name}_bn` : names.next('batch_normalization');
-    x = call(batchNormalization({ name: bnName, axis: 3, scale: false }), x);
-  }
-  if (activation !== null) {
-    const acName = a.name ? `${a.name}_ac` : names.next('activation');
-    x = call(tf.layers.activation({ activation, name: acName }), x);
-  }
-  return x;
-}
+import { avgPool3x3, conv2dBn, maxPool3x3s2 } from './inception_common';
+import { call, imageInput, resolveBackboneArgs } from './init';
+import { CustomScaleLayer, KerasNames, type BuildContext as Ctx } from './layers';
 
 type BlockType = 'block35' | 'block17' | 'block8';
 
@@ -110,18 +64,16 @@ function inceptionResnetBlock(
 export function buildInceptionResNetV2(args?: BackboneArgs): tf.LayersModel {
   const { inputSize, seed } = resolveBackboneArgs(args, 'InceptionResNetV2', 75);
   const ctx: Ctx = { seed, names: new KerasNames() };
-  const maxPool = (x: tf.SymbolicTensor) =>
-    call(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: ctx.names.next('max_pooling2d') }), x);
   const input = imageInput(inputSize);
 
   // Stem.
   let x = conv2dBn(ctx, input, 32, 3, { strides: 2, padding: 'valid' });
   x = conv2dBn(ctx, x, 32, 3, { padding: 'valid' });
   x = conv2dBn(ctx, x, 64, 3);
-  x = maxPool(x);
+  x = maxPool3x3s2(ctx, x);
   x = conv2dBn(ctx, x, 80, 1, { padding: 'valid' });
   x = conv2dBn(ctx, x, 192, 3, { padding: 'valid' });
-  x = maxPool(x);
+  x = maxPool3x3s2(ctx, x);
 
   // Mixed 5b (Inception-A).
   {
@@ -131,7 +83,7 @@ export function buildInceptionResNetV2(args?: BackboneArgs): tf.LayersModel {
     let b2 = conv2dBn(ctx, x, 64, 1);
     b2 = conv2dBn(ctx, b2, 96, 3);
     b2 = conv2dBn(ctx, b2, 96, 3);
-    let bp = call(tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: ctx.names.next('average_pooling2d') }), x);
+    let bp = avgPool3x3(ctx, x);
     bp = conv2dBn(ctx, bp, 64, 1);
     x = call(tf.layers.concatenate({ axis: 3, name: 'mixed_5b' }), [b0, b1, b2, bp]);
   }
@@ -144,7 +96,7 @@ export function buildInceptionResNetV2(args?: BackboneArgs): tf.LayersModel {
     let b1 = conv2dBn(ctx, x, 256, 1);
     b1 = conv2dBn(ctx, b1, 256, 3);
     b1 = conv2dBn(ctx, b1, 384, 3, { strides: 2, padding: 'valid' });
-    const bp = maxPool(x);
+    const bp = maxPool3x3s2(ctx, x);
     x = call(tf.layers.concatenate({ axis: 3, name: 'mixed_6a' }), [b0, b1, bp]);
   }
 
@@ -159,7 +111,7 @@ export function buildInceptionResNetV2(args?: BackboneArgs): tf.LayersModel {
     let b2 = conv2dBn(ctx, x, 256, 1);
     b2 = conv2dBn(ctx, b2, 288, 3);
     b2 = conv2dBn(ctx, b2, 320, 3, { strides: 2, padding: 'valid' });
-    const bp = maxPool(x);
+    const bp = maxPool3x3s2(ctx, x);
     x = call(tf.layers.concatenate({ axis: 3, name: 'mixed_7a' }), [b0, b1, b2, bp]);
   }
 

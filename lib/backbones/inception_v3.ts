@@ -8,39 +8,14 @@
  * because tfjs-layers sorts a functional model's layers exactly as Keras does.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
-import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
-import { KerasNames } from './layers';
+import { avgPool3x3, conv2dBn as convBn, maxPool3x3s2 } from './inception_common';
+import { call, imageInput, resolveBackboneArgs } from './init';
+import { KerasNames, type BuildContext as Ctx } from './layers';
 
-/** Builder state: the model seed and the fresh-session name counters. */
-interface Ctx {
-  seed: number;
-  names: KerasNames;
-}
-
-/** Keras's conv2d_bn of inception_v3.py (unnamed variant). */
-function conv2dBn(
-  ctx: Ctx,
-  x: tf.SymbolicTensor,
-  filters: number,
-  rows: number,
-  cols: number,
-  padding: 'same' | 'valid' = 'same',
-  strides = 1,
-): tf.SymbolicTensor {
-  const { seed, names } = ctx;
-  x = call(conv2d(seed, { name: names.next('conv2d'), filters, kernelSize: [rows, cols], strides, padding, useBias: false }), x);
-  x = call(batchNormalization({ name: names.next('batch_normalization'), axis: 3, scale: false }), x);
-  return call(tf.layers.activation({ activation: 'relu', name: names.next('activation') }), x);
-}
-
-function avgPool3x3(ctx: Ctx, x: tf.SymbolicTensor): tf.SymbolicTensor {
-  return call(tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: ctx.names.next('average_pooling2d') }), x);
-}
-
-function maxPool3x3s2(ctx: Ctx, x: tf.SymbolicTensor): tf.SymbolicTensor {
-  return call(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: ctx.names.next('max_pooling2d') }), x);
+/** Keras's conv2d_bn of inception_v3.py (always unnamed): rows x cols kernel. */
+function conv2dBn(ctx: Ctx, x: tf.SymbolicTensor, filters: number, rows: number, cols: number, padding: 'same' | 'valid' = 'same', strides = 1): tf.SymbolicTensor {
+  return convBn(ctx, x, filters, [rows, cols], { padding, strides });
 }
 
 function concat(ctx: Ctx, xs: tf.SymbolicTensor[], name?: string): tf.SymbolicTensor {

@@ -88,6 +88,11 @@ export function separableConv2d(seed: number, args: SeparableConv2DArgs): tf.lay
   });
 }
 
+/** Keras `Activation('relu', name=name)`. */
+export function relu(name: string): tf.layers.Layer {
+  return tf.layers.activation({ activation: 'relu', name });
+}
+
 /** Applies a layer to one symbolic tensor (or a list, for merge layers) and returns one symbolic tensor. */
 export function call(layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor {
   return layer.apply(x) as tf.SymbolicTensor;

@@ -57,6 +57,12 @@ export class KerasNames {
   }
 }
 
+/** State of a builder that names layers automatically: the model seed and the fresh-session name counters. */
+export interface BuildContext {
+  seed: number;
+  names: KerasNames;
+}
+
 // ---------------------------------------------------------------------------------------------
 // TFOpLambda
 // ---------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ export function makeDivisible(v: number, divisor: number, minValue?: number): nu
   return newV;
 }
 
-function bn(name: string): tf.layers.Layer {
+/** BatchNormalization of MobileNetV2 and V3: epsilon 1e-3, momentum 0.999, axis -1. */
+export function mobileNetBN(name: string): tf.layers.Layer {
   return batchNormalization({ name, axis: -1, epsilon: 1e-3, momentum: 0.999 });
 }
 
@@ -46,7 +47,7 @@ function invertedResBlock(
   let prefix = `block_${blockId}_`;
   if (blockId) {
     x = call(conv2d(seed, { name: `${prefix}expand`, filters: expansion * inChannels, kernelSize: 1, padding: 'same', useBias: false }), x);
-    x = call(bn(`${prefix}expand_BN`), x);
+    x = call(mobileNetBN(`${prefix}expand_BN`), x);
     x = call(relu6(`${prefix}expand_relu`), x);
   } else {
     prefix = 'expanded_conv_';
@@ -59,10 +60,10 @@ function invertedResBlock(
     depthwiseConv2d(seed, { name: `${prefix}depthwise`, kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: false }),
     x,
   );
-  x = call(bn(`${prefix}depthwise_BN`), x);
+  x = call(mobileNetBN(`${prefix}depthwise_BN`), x);
   x = call(relu6(`${prefix}depthwise_relu`), x);
   x = call(conv2d(seed, { name: `${prefix}project`, filters: pointwiseFilters, kernelSize: 1, padding: 'same', useBias: false }), x);
-  x = call(bn(`${prefix}project_BN`), x);
+  x = call(mobileNetBN(`${prefix}project_BN`), x);
   if (inChannels === pointwiseFilters && stride === 1) {
     return call(tf.layers.add({ name: `${prefix}add` }), [inputs, x]);
   }
@@ -83,7 +84,7 @@ export function buildMobileNetV2(args?: MobileNetV2Args): tf.LayersModel {
     conv2d(seed, { name: 'Conv1', filters: makeDivisible(32 * alpha, 8), kernelSize: 3, strides: 2, padding: 'same', useBias: false }),
     input,
   );
-  x = call(bn('bn_Conv1'), x);
+  x = call(mobileNetBN('bn_Conv1'), x);
   x = call(relu6('Conv1_relu'), x);
 
   // [filters, stride, expansion] of blocks 0..16.
@@ -113,7 +114,7 @@ export function buildMobileNetV2(args?: MobileNetV2Args): tf.LayersModel {
   // No alpha on the last conv unless alpha > 1 (as in the paper and Keras).
   const lastBlockFilters = alpha > 1.0 ? makeDivisible(1280 * alpha, 8) : 1280;
   x = call(conv2d(seed, { name: 'Conv_1', filters: lastBlockFilters, kernelSize: 1, useBias: false }), x);
-  x = call(bn('Conv_1_bn'), x);
+  x = call(mobileNetBN('Conv_1_bn'), x);
   x = call(relu6('out_relu'), x);
   return tf.model({ inputs: input, outputs: x, name: `mobilenetv2_${alpha.toFixed(2)}_${inputSize}` });
 }

@@ -14,11 +14,10 @@
  * Layer counts: Large 269, Small 235 (InputLayer included).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
 import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
-import { KerasNames, correctPad, depthwiseConv2d, globalAveragePooling2d, relu6, tfOpAdd, tfOpMultiply } from './layers';
-import { makeDivisible } from './mobilenet_v2';
+import { KerasNames, correctPad, depthwiseConv2d, globalAveragePooling2d, relu6, tfOpAdd, tfOpMultiply, type BuildContext as Ctx } from './layers';
+import { makeDivisible, mobileNetBN } from './mobilenet_v2';
 
 /** Arguments of {@link buildMobileNetV3Large} and {@link buildMobileNetV3Small}. */
 export interface MobileNetV3Args extends BackboneArgs {
@@ -29,12 +28,6 @@ export interface MobileNetV3Args extends BackboneArgs {
 /** Keras's _depth (from the TF-slim MobileNet): the same rounding as MobileNetV2's _make_divisible, divisor 8 by default. */
 export function depth(v: number, divisor = 8, minValue?: number): number {
   return makeDivisible(v, divisor, minValue);
-}
-
-/** Builder state: the model seed and the fresh-session name counters. */
-interface Ctx {
-  seed: number;
-  names: KerasNames;
 }
 
 type Activation = (ctx: Ctx, x: tf.SymbolicTensor) => tf.SymbolicTensor;
@@ -55,10 +48,6 @@ const hardSwish: Activation = (ctx, x) => {
   const hs = hardSigmoid(ctx, x);
   return call(tf.layers.multiply({ name: ctx.names.next('multiply') }), [x, hs]);
 };
-
-function bn(name: string): tf.layers.Layer {
-  return batchNormalization({ name, axis: -1, epsilon: 1e-3, momentum: 0.999 });
-}
 
 /** Keras's _se_block: GAP(keepdims) - 1x1 conv - ReLU - 1x1 conv - hard_sigmoid - Multiply. */
 function seBlock(ctx: Ctx, inputs: tf.SymbolicTensor, filters: number, seRatio: number, prefix: string): tf.SymbolicTensor {
@@ -91,7 +80,7 @@ function invertedResBlock(
   if (blockId) {
     prefix = `expanded_conv_${blockId}/`;
     x = call(conv2d(seed, { name: `${prefix}expand`, filters: depth(inFilters * expansion), kernelSize: 1, padding: 'same', useBias: false }), x);
-    x = call(bn(`${prefix}expand/BatchNorm`), x);
+    x = call(mobileNetBN(`${prefix}expand/BatchNorm`), x);
     x = activation(ctx, x);
   }
   if (stride === 2) {
@@ -102,11 +91,11 @@ function invertedResBlock(
     depthwiseConv2d(seed, { name: `${prefix}depthwise`, kernelSize, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: false }),
     x,
   );
-  x = call(bn(`${prefix}depthwise/BatchNorm`), x);
+  x = call(mobileNetBN(`${prefix}depthwise/BatchNorm`), x);
   x = activation(ctx, x);
   if (seRatio) x = seBlock(ctx, x, depth(inFilters * expansion), seRatio, prefix);
   x = call(conv2d(seed, { name: `${prefix}project`, filters, kernelSize: 1, padding: 'same', useBias: false }), x);
-  x = call(bn(`${prefix}project/BatchNorm`), x);
+  x = call(mobileNetBN(`${prefix}project/BatchNorm`), x);
   if (stride === 1 && inFilters === filters) {
     x = call(tf.layers.add({ name: `${prefix}Add` }), [shortcut, x]);
   }
@@ -165,7 +154,7 @@ function buildMobileNetV3(
 
   let x = call(tf.layers.rescaling({ scale: 1 / 127.5, offset: -1, name: ctx.names.next('rescaling') }), input);
   x = call(conv2d(seed, { name: 'Conv', filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false }), x);
-  x = call(bn('Conv/BatchNorm'), x);
+  x = call(mobileNetBN('Conv/BatchNorm'), x);
   x = hardSwish(ctx, x);
 
   stack.forEach(([expansion, filters, kernel, stride, se, act], blockId) => {
@@ -177,7 +166,7 @@ function buildMobileNetV3(
   const lastConvCh = depth(channels * 6);
   const lastPoint = alpha > 1.0 ? depth(lastPointCh * alpha) : lastPointCh;
   x = call(conv2d(seed, { name: 'Conv_1', filters: lastConvCh, kernelSize: 1, padding: 'same', useBias: false }), x);
-  x = call(bn('Conv_1/BatchNorm'), x);
+  x = call(mobileNetBN('Conv_1/BatchNorm'), x);
   x = hardSwish(ctx, x);
   x = call(globalAveragePooling2d({ keepdims: true, name: ctx.names.next('global_average_pooling2d') }), x);
   x = call(conv2d(seed, { name: 'Conv_2', filters: lastPoint, kernelSize: 1, padding: 'same', useBias: true }), x);

@@ -6,15 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
-import { call, conv2d, imageInput, resolveBackboneArgs } from './init';
+import { call, conv2d, imageInput, relu, resolveBackboneArgs } from './init';
 
 /** BatchNormalization of ResNet and DenseNet: Keras passes epsilon 1.001e-5 (not the 1e-3 default). */
 export function resnetBN(name: string): tf.layers.Layer {
   return batchNormalization({ name, axis: 3, epsilon: 1.001e-5 });
-}
-
-function relu(name: string): tf.layers.Layer {
-  return tf.layers.activation({ activation: 'relu', name });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackboneArgs } from './common';
-import { call, conv2d } from './init';
+import { call, conv2d, relu } from './init';
 import { KerasNames } from './layers';
 import { buildResNetBase, RESNET_DEPTHS, resnetBN } from './resnet';
 
@@ -20,7 +20,7 @@ function block2(
 ): tf.SymbolicTensor {
   const stride = opts.stride ?? 1;
   let preact = call(resnetBN(`${name}_preact_bn`), x);
-  preact = call(tf.layers.activation({ activation: 'relu', name: `${name}_preact_relu` }), preact);
+  preact = call(relu(`${name}_preact_relu`), preact);
   let shortcut: tf.SymbolicTensor;
   if (opts.convShortcut ?? false) {
     shortcut = call(conv2d(seed, { name: `${name}_0_conv`, filters: 4 * filters, kernelSize: 1, strides: stride }), preact);
@@ -31,11 +31,11 @@ function block2(
   }
   x = call(conv2d(seed, { name: `${name}_1_conv`, filters, kernelSize: 1, useBias: false }), preact);
   x = call(resnetBN(`${name}_1_bn`), x);
-  x = call(tf.layers.activation({ activation: 'relu', name: `${name}_1_relu` }), x);
+  x = call(relu(`${name}_1_relu`), x);
   x = call(tf.layers.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: `${name}_2_pad` }), x);
   x = call(conv2d(seed, { name: `${name}_2_conv`, filters, kernelSize: 3, strides: stride, useBias: false }), x);
   x = call(resnetBN(`${name}_2_bn`), x);
-  x = call(tf.layers.activation({ activation: 'relu', name: `${name}_2_relu` }), x);
+  x = call(relu(`${name}_2_relu`), x);
   x = call(conv2d(seed, { name: `${name}_3_conv`, filters: 4 * filters, kernelSize: 1 }), x);
   return call(tf.layers.add({ name: `${name}_out` }), [shortcut, x]);
 }

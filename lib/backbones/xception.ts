@@ -7,15 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch_norm';
 import type { BackboneArgs } from './common';
-import { call, conv2d, imageInput, resolveBackboneArgs, separableConv2d } from './init';
+import { call, conv2d, imageInput, relu, resolveBackboneArgs, separableConv2d } from './init';
 import { KerasNames } from './layers';
 
 function bn(name: string): tf.layers.Layer {
   return batchNormalization({ name, axis: -1 });
-}
-
-function relu(name: string): tf.layers.Layer {
-  return tf.layers.activation({ activation: 'relu', name });
 }
 
 function sepconv(seed: number, filters: number, name: string): tf.layers.Layer {

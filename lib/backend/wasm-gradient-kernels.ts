@@ -39,21 +39,14 @@ export interface RegisterWasmGradientKernelsArgs {
   replaceConv2D?: boolean;
 }
 
-/** The three kernels the wasm backend lacks. */
-export const MISSING_WASM_GRADIENT_KERNELS = [
-  'Conv2DBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput',
-  'DepthwiseConv2dNativeBackpropFilter',
-] as const;
-
 /** The kernel names this module registered on 'wasm' so far (for reports and tests). */
 const registered = new Set<string>();
 
 /**
  * Registers the composed gradient kernels for 'wasm' (and, by default, faster replacements of
- * two slow wasm kernels that training hits: Conv2DBackpropInput and float32 Tile). Idempotent; callable before or after the
- * wasm backend initialises (kernel configs are looked up at run time). Returns the kernel names
- * now provided by this module.
+ * wasm kernels that training hits: Conv2DBackpropInput, float32 Tile, Conv2D and FusedConv2D).
+ * Idempotent; callable before or after the wasm backend initialises (kernel configs are looked up
+ * at run time). Returns the kernel names now provided by this module.
  */
 export function registerWasmGradientKernels(args: RegisterWasmGradientKernelsArgs = {}): string[] {
   const replaceConv2DBackpropInput = args.replaceConv2DBackpropInput ?? true;
@@ -78,27 +71,23 @@ export function registerWasmGradientKernels(args: RegisterWasmGradientKernelsArg
   if (replaceConv2DBackpropInput) {
     configs.push({ kernelName: 'Conv2DBackpropInput', backendName: WASM, kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc });
   }
-  if (replaceTile && !registered.has('Tile')) {
+  if (replaceTile) {
     const original = tf.getKernel('Tile', WASM);
     if (original) configs.push(fastTileConfig(original));
   }
-  if (replaceConv2D && !registered.has('Conv2D')) {
+  if (replaceConv2D) {
     const conv = tf.getKernel('Conv2D', WASM);
     const fused = tf.getKernel('FusedConv2D', WASM);
     if (conv && fused) configs.push(...igemmConvKernelConfigs(conv, fused));
   }
   for (const config of configs) {
+    // Already ours (a wrapper built above around our own kernel is dropped here).
     if (registered.has(config.kernelName)) continue;
     // Unregister first: registering over an existing kernel only warns and is order-dependent.
     if (tf.getKernel(config.kernelName, WASM)) tf.unregisterKernel(config.kernelName, WASM);
     tf.registerKernel(config);
     registered.add(config.kernelName);
   }
-  return [...registered].sort();
-}
-
-/** Kernel names this module has registered on 'wasm'. */
-export function registeredWasmGradientKernels(): string[] {
   return [...registered].sort();
 }
 

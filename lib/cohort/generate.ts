@@ -3,7 +3,6 @@
  * 3 levels per patient, manifest and report), with patients simulated in worker threads.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { COHORT_SCHEMA_ID, type CohortManifest, type Reconstruction } from '../manifest/schema';
 import { writeManifest } from '../manifest/load';
@@ -16,9 +15,9 @@ import { deriveSeed, Rng } from '../util/rng';
 import { agreementStats, AgreementStats, chooseRatedLevels, labelFromScores, rateImage, RatedScores, RatingModelConfig } from './raters';
 import { CohortPreset, CohortPresetName, getPreset } from './presets';
 import { syntheticPatients, PatientVariationConfig, SyntheticPatient } from './patients';
-import { simulatePatient, SimulatedPatient } from './simulate';
+import { makeProjector, simulatePatient, SimulatedPatient } from './simulate';
 import type { CohortWorkerData, CohortWorkerProgress } from './worker';
-import { TaskPool } from '../util/workers';
+import { defaultWorkerCount, mapInWorkers } from '../util/workers';
 
 export interface GenerateCohortArgs {
   /** Preset name or a full preset. */
@@ -96,7 +95,7 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
   const seed = args.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`generateCohort: seed must be a non-negative integer, got ${seed}`);
   const outDir = path.resolve(args.outDir ?? path.join(projectRoot(), 'results', 'cohorts', preset.name));
-  const nWorkers = args.workers ?? Math.min(2, os.cpus().length);
+  const nWorkers = args.workers ?? defaultWorkerCount();
   const progress = args.onProgress ?? (() => undefined);
   const t0 = Date.now();
   const timings: Record<string, number> = {};
@@ -121,17 +120,25 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
     progress({ phase: 'simulate', fraction: s / patients.length, patientsDone: doneCount, patientsTotal: patients.length, message: `patient ${id}` });
   };
   let simulated: SimulatedPatient[];
+  const patientDone = (id: string) => {
+    doneCount++;
+    report(id, 1);
+  };
   if (nWorkers === 0) {
+    const projector = makeProjector(preset);
     simulated = patients.map((p) => {
-      const r = simulatePatient({ template, preset, patient: p, seed, outDir, levels, onSlice: (d, t) => report(p.meta.id, d / t) });
-      doneCount++;
-      report(p.meta.id, 1);
+      const r = simulatePatient({ template, preset, patient: p, seed, outDir, levels, projector, onSlice: (d, t) => report(p.meta.id, d / t) });
+      patientDone(p.meta.id);
       return r;
     });
   } else {
-    simulated = await runInWorkers(nWorkers, { template, preset, seed, outDir, levels }, patients, (id, f, done) => {
-      if (done) doneCount++;
-      report(id, f);
+    // Patients go to the workers as they become free; results come back in patient order.
+    simulated = await mapInWorkers<SyntheticPatient, SimulatedPatient, CohortWorkerProgress>(path.join(__dirname, 'worker.ts'), patients, {
+      workers: nWorkers,
+      workerData: { template, preset, seed, outDir, levels } satisfies CohortWorkerData,
+      onProgress: ({ done, total }, i) => report(patients[i].meta.id, done / total),
+      onResult: (_r, i) => patientDone(patients[i].meta.id),
+      taskName: (p) => `generateCohort: patient ${p.meta.id} failed in a worker`,
     });
   }
   timings.simulate = Date.now() - tSim;
@@ -231,36 +238,4 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
   });
   progress({ phase: 'done', fraction: 1, patientsDone: patients.length, patientsTotal: patients.length, message: 'done' });
   return { outDir, manifestPath, reportPath, manifest, report: cohortReport, patients: simulated };
-}
-
-/** Hands patients to `n` workers as they become free; results come back in patient order. */
-async function runInWorkers(
-  n: number,
-  data: CohortWorkerData,
-  patients: SyntheticPatient[],
-  onProgress: (id: string, fraction: number, done: boolean) => void,
-): Promise<SimulatedPatient[]> {
-  const pool = new TaskPool<SyntheticPatient, SimulatedPatient, CohortWorkerProgress>(path.join(__dirname, 'worker.ts'), {
-    workers: Math.min(n, patients.length),
-    workerData: data,
-  });
-  try {
-    return await Promise.all(
-      patients.map((p) =>
-        pool
-          .run(p, { onProgress: ({ done, total }) => onProgress(p.meta.id, done / total, false) })
-          .then(
-            (result) => {
-              onProgress(p.meta.id, 1, true);
-              return result;
-            },
-            (err: Error) => {
-              throw new Error(`generateCohort: patient ${p.meta.id} failed in a worker: ${err.message}\n${err.stack ?? ''}`);
-            },
-          ),
-      ),
-    );
-  } finally {
-    await pool.close();
-  }
 }

@@ -3,7 +3,8 @@
  * properties, through a latent "true quality" shared by both raters plus each rater's own bias
  * and noise. See docs/synthetic-cohort.md for the model and its calibration.
  */
-import { METRICS, type MetricName, type MetricTriple } from '../types';
+import { labelsOf, metricsNeedingConsensus } from '../manifest/labels';
+import { METRICS, type MetricTriple } from '../types';
 import type { Rng } from '../util/rng';
 import type { ImageMetrics } from './image-metrics';
 
@@ -99,29 +100,23 @@ export function rateImage(m: ImageMetrics, rng: Rng, cfg: RatingModelConfig = {}
     return s;
   });
   const out: RatedScores = { ratings, latent };
-  if (ratings.length === 2 && METRICS.some((k) => Math.abs(ratings[0][k] - ratings[1][k]) >= 1)) {
+  const disputed = metricsNeedingConsensus(out);
+  if (disputed.length > 0) {
     const cons = {} as MetricTriple;
     for (const k of METRICS) {
-      const [a, b] = [ratings[0][k], ratings[1][k]];
       // Where they agree the consensus keeps their (rounded) mean; where they differ it is re-decided.
-      cons[k] = Math.abs(a - b) >= 1 ? roundHalf(latent[k] + rng.normal(0, c.consensusSd)) : roundHalf((a + b) / 2);
+      cons[k] = disputed.includes(k) ? roundHalf(latent[k] + rng.normal(0, c.consensusSd)) : roundHalf((ratings[0][k] + ratings[1][k]) / 2);
     }
     out.consensus = cons;
   }
   return out;
 }
 
-/** The paper's label rule per metric: consensus where the raters differ by >= 1, else their mean. */
+/** The paper's label rule per metric (labelsOf): consensus where the raters differ by >= 1, else their mean. */
 export function labelFromScores(s: Pick<RatedScores, 'ratings' | 'consensus'>): MetricTriple {
-  const out = {} as MetricTriple;
-  for (const k of METRICS as readonly MetricName[]) {
-    const [a, b] = [s.ratings[0][k], s.ratings[1][k]];
-    if (Math.abs(a - b) >= 1) {
-      if (!s.consensus) throw new Error(`labelFromScores: raters differ by ${Math.abs(a - b)} on ${k} but there is no consensus`);
-      out[k] = s.consensus[k];
-    } else out[k] = (a + b) / 2;
-  }
-  return out;
+  const labels = labelsOf(s);
+  if (!labels) throw new Error('labelFromScores: no ratings and no consensus');
+  return labels;
 }
 
 /** Agreement statistics over many rated images. */

@@ -20,7 +20,6 @@ import {
   thinToLevels,
 } from '../recon';
 import { COUNT_LEVELS } from '../types';
-import { fileDigest } from '../util/files';
 import { deriveSeed, Rng } from '../util/rng';
 import { imageMetrics, ImageMetrics, metricMasks } from './image-metrics';
 import type { CohortPreset } from './presets';
@@ -170,7 +169,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
     const rel = volumePath(patient.meta.id, level);
     const abs = path.join(outDir, rel);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
-    writeNifti(abs, embed(volumes.get(level)!, ph), {
+    const sha256 = writeNifti(abs, embed(volumes.get(level)!, ph), {
       units: 'Bq/ml',
       description: `synthetic pet-iqa ${preset.name} p${patient.meta.id} ${level}%`,
     });
@@ -178,7 +177,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
       id: paperReconstructionId(patient.meta.id, level),
       countPercent: level,
       path: rel,
-      sha256: fileDigest(abs),
+      sha256,
       metrics: imageMetrics(volumes.get(level)!, ref, noiseFree, ph, masks, depth),
       prompts: prompts.get(level)!,
     };

@@ -131,6 +131,74 @@ export function hline(y: number, suffix: string, color = COLORS.reference, dash 
   };
 }
 
+/** One panel per backbone on a gridShape grid with shared y range, as Figs. 4, 5 and 7 draw them. */
+export interface PanelGrid {
+  title: string;
+  /** Panel titles in grid order (10 pt, `color` when given). */
+  panels: Array<{ text: string; color?: string }>;
+  /** Random-label MAE: dashed in every panel, beside the dotted label-noise line at 0.5. */
+  randomMAE: number;
+  /** Largest value shown: every y axis spans [0, ymax + 0.1 rounded up to a multiple of 0.2]. */
+  ymax: number;
+  /** Title of the y axes of the first column. */
+  yTitle: string;
+  /** The x axis of panel `i`. */
+  xaxis: (i: number, grid: { rows: number; cols: number }) => Layout;
+  /** Pixels added to 220 per column and 190 per row. */
+  extraWidth: number;
+  extraHeight: number;
+  margin: Record<string, number>;
+  legend?: Layout;
+  /** Footnotes: `note`, then the missing runs, then the backbones with no runs at all. */
+  note: string;
+  missing: string[];
+  absent: string[];
+  /** Offset of the footnotes under the plot area (see addFootnotes). */
+  footnoteOffset: number;
+}
+
+/** The layout of a PanelGrid: size, reference lines, axes, panel titles and footnotes. */
+export function panelGridLayout(g: PanelGrid): Layout {
+  const { rows, cols } = gridShape(g.panels.length);
+  const layout: Layout = {
+    ...baseLayout(g.title),
+    width: 220 * cols + g.extraWidth,
+    height: 190 * rows + g.extraHeight,
+    margin: g.margin,
+    grid: { rows, columns: cols, pattern: 'independent', xgap: 0.12, ygap: 0.32 },
+    ...(g.legend ? { legend: g.legend } : {}),
+    shapes: g.panels.flatMap((_, i) => [hline(g.randomMAE, axisSuffix(i)), hline(LABEL_NOISE_MAE, axisSuffix(i), COLORS.reference, 'dot')]),
+  };
+  g.panels.forEach((_, i) => {
+    const s = axisSuffix(i);
+    layout[`xaxis${s}`] = g.xaxis(i, { rows, cols });
+    layout[`yaxis${s}`] = {
+      range: [0, Math.ceil((g.ymax + 0.1) * 5) / 5],
+      showline: true,
+      linecolor: '#333',
+      gridcolor: '#eeeeee',
+      tickfont: { size: 10 },
+      title: i % cols === 0 ? { text: g.yTitle, font: { size: 11 } } : undefined,
+    };
+  });
+  layout.annotations = g.panels.map((p, i) => ({
+    text: p.text,
+    xref: `x${axisSuffix(i)} domain`,
+    yref: `y${axisSuffix(i)} domain`,
+    x: 0.5,
+    y: 1,
+    xanchor: 'center',
+    yanchor: 'bottom',
+    showarrow: false,
+    font: p.color === undefined ? { size: 10 } : { size: 10, color: p.color },
+  }));
+  const foot: Footnote[] = [{ text: g.note }];
+  if (g.missing.length) foot.push(missingFootnote(g.missing));
+  if (g.absent.length) foot.push({ text: `No runs for: ${g.absent.join(', ')}` });
+  addFootnotes(layout, foot, g.footnoteOffset);
+  return layout;
+}
+
 /** Formats 12291 as "12,291". */
 export function thousands(n: number): string {
   return Math.round(n).toLocaleString('en-US');

@@ -11,7 +11,7 @@ import { fig6 } from './fig6';
 import { fig7 } from './fig7';
 import { fig8 } from './fig8';
 import { parameterRowsFromRuns, tryParameterTable, type TableParameterRow } from './params';
-import { withRenderer, writeFigureFiles } from './render';
+import { escapeHtml, figureHtml, FigureRenderer, writeFigureFiles } from './render';
 import { backbonesOf, loadResults, type StudyResults } from './results';
 import { table1, type PatientRow } from './table1';
 import { table2 } from './table2';
@@ -34,7 +34,7 @@ export interface WriteAllOptions {
    * parameterTable() (builds all models once, then cached), else the runs; 'runs' = runs only.
    */
   params?: 'auto' | 'runs';
-  /** Skip PNG/SVG (HTML and CSV only): for machines without Chromium. */
+  /** Skip PNG/SVG (HTML and CSV only). Without this, HTML only is written (with a warning) when headless Chromium cannot start. */
   noImages?: boolean;
   log?: (msg: string) => void;
 }
@@ -97,16 +97,17 @@ export async function writeAllFigures(resultsDir: string, opts: WriteAllOptions 
   const warnings = [...res.warnings];
   const files: string[] = [];
   const items = PAPER_ITEMS.filter((k) => figs[k]);
-  const write = async (render?: import('./render').FigureRenderer) => {
+  const renderer = opts.noImages ? undefined : await openRenderer(log);
+  try {
     for (const k of items) {
       const fig = figs[k];
       const title = titleOf(fig, k);
-      if (render) files.push(...(await writeFigureFiles(render, fig, outDir, k, title)));
+      if (renderer) files.push(...(await writeFigureFiles(renderer, fig, outDir, k, title)));
       else {
-        const { figureHtml } = await import('./render');
+        const html = path.join(outDir, `${k}.html`);
         fs.mkdirSync(outDir, { recursive: true });
-        fs.writeFileSync(path.join(outDir, `${k}.html`), figureHtml(fig, title));
-        files.push(path.join(outDir, `${k}.html`));
+        fs.writeFileSync(html, figureHtml(fig, title));
+        files.push(html);
       }
       if (fig.table) {
         const csv = path.join(outDir, `${k}.csv`);
@@ -116,15 +117,25 @@ export async function writeAllFigures(resultsDir: string, opts: WriteAllOptions 
       for (const w of fig.warnings ?? []) warnings.push(w);
       log(`  ${k}: ${title}${fig.warnings?.length ? ` (${fig.warnings.length} warning(s))` : ''}`);
     }
-  };
-  if (opts.noImages) await write();
-  else await withRenderer(write);
+  } finally {
+    await renderer?.close();
+  }
   const index = path.join(outDir, 'index.html');
-  writeFileAtomic(index, indexHtml(resultsDir, items.map((k) => ({ key: k, title: titleOf(figs[k], k), table: !!figs[k].table, images: !opts.noImages })), warnings));
+  writeFileAtomic(index, indexHtml(resultsDir, items.map((k) => ({ key: k, title: titleOf(figs[k], k), table: !!figs[k].table, images: !!renderer })), warnings));
   files.push(index);
   writeJsonAtomic(path.join(outDir, 'figures.json'), { resultsDir, items, files: files.map((f) => path.relative(outDir, f)), warnings });
   for (const w of warnings) log(`warning: ${w}`);
   return { outDir, files, warnings };
+}
+
+/** The PNG/SVG renderer, or undefined (with a logged warning) when headless Chromium cannot start. */
+async function openRenderer(log: (msg: string) => void): Promise<FigureRenderer | undefined> {
+  try {
+    return await FigureRenderer.open();
+  } catch (err) {
+    log(`warning: PNG/SVG export failed (${(err as Error).message}); writing HTML only`);
+    return undefined;
+  }
 }
 
 function titleOf(fig: Figure, fallback: string): string {
@@ -157,20 +168,19 @@ function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string,
 }
 
 function indexHtml(resultsDir: string, items: Array<{ key: string; title: string; table: boolean; images: boolean }>, warnings: string[]): string {
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
   const rows = items
     .map((i) => {
       const links = [`<a href="${i.key}.html">interactive</a>`];
       if (i.images) links.push(`<a href="${i.key}.png">PNG</a>`, `<a href="${i.key}.svg">SVG</a>`);
       if (i.table) links.push(`<a href="${i.key}.csv">CSV</a>`);
-      const thumb = i.images ? `<a href="${i.key}.html"><img src="${i.key}.png" alt="${esc(i.title)}" style="max-width:420px;border:1px solid #ccc"></a>` : '';
-      return `<tr><td><b>${i.key}</b></td><td>${esc(i.title)}<br>${links.join(' | ')}</td><td>${thumb}</td></tr>`;
+      const thumb = i.images ? `<a href="${i.key}.html"><img src="${i.key}.png" alt="${escapeHtml(i.title)}" style="max-width:420px;border:1px solid #ccc"></a>` : '';
+      return `<tr><td><b>${i.key}</b></td><td>${escapeHtml(i.title)}<br>${links.join(' | ')}</td><td>${thumb}</td></tr>`;
     })
     .join('\n');
-  const warn = warnings.length ? `<h2>Warnings</h2><ul style="color:#a00">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
+  const warn = warnings.length ? `<h2>Warnings</h2><ul style="color:#a00">${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '';
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>pet-iqa figures</title>
 <style>body{font-family:Arial,Helvetica,sans-serif;margin:20px}td{vertical-align:top;padding:6px 12px;border-bottom:1px solid #eee}</style></head>
-<body><h1>Figures and tables</h1><p>Hopson et al., Deep Convolutional Backbone Comparison for Automated PET Image Quality Assessment. Results: <code>${esc(resultsDir)}</code>.</p>
+<body><h1>Figures and tables</h1><p>Hopson et al., Deep Convolutional Backbone Comparison for Automated PET Image Quality Assessment. Results: <code>${escapeHtml(resultsDir)}</code>.</p>
 <table>${rows}</table>${warn}</body></html>
 `;
 }

@@ -26,7 +26,6 @@ export function fig3(res: Pick<StudyResults, 'runs' | 'design'>, opts: { n?: num
   }
   const absent = absentBackbones(res.runs);
   if (traces.length === 0) return missingFigure(title, 'No frozen fold runs at this n:', missing.length ? missing : [`frozen runs with n = ${n}`], 'npm run reproduce');
-  const annotations: unknown[] = [];
   const layout: Record<string, unknown> = {
       ...baseLayout(title),
       width: 1000,
@@ -36,7 +35,6 @@ export function fig3(res: Pick<StudyResults, 'runs' | 'design'>, opts: { n?: num
       yaxis: { title: { text: 'Minimum validation loss (MSE)' }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5', zeroline: false },
       shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: LABEL_NOISE_MAE, y1: LABEL_NOISE_MAE, line: { color: COLORS.reference, dash: 'dash', width: 1.2 } }],
       annotations: [
-        ...annotations,
         { text: 'loss 0.5', xref: 'paper', x: 1, xanchor: 'right', yref: 'y', y: LABEL_NOISE_MAE, yanchor: 'bottom', showarrow: false, font: { size: 10, color: COLORS.reference } },
         ...(failed.size ? [{ text: 'grey: failed to train', xref: 'paper', yref: 'paper', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom', showarrow: false, font: { size: 10, color: '#777' } }] : []),
       ],

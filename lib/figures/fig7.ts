@@ -1,4 +1,4 @@
-import { addFootnotes, axisSuffix, baseLayout, COLORS, gridShape, hline, LABEL_NOISE_MAE, mean, missingFigure, missingFootnote, type Figure, type Footnote, type Trace } from './common';
+import { axisSuffix, COLORS, mean, missingFigure, panelGridLayout, type Figure, type Trace } from './common';
 import { absentBackbones, backbonesOf, describeRun, findRun, orderByParams, randomLabelMAE, studyPlan, type StudyResults } from './results';
 
 /**
@@ -13,11 +13,8 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
   const { fold, repeats, sizes } = plan.ensemble;
   const missing: string[] = [];
   const traces: Trace[] = [];
-  const shapes: unknown[] = [];
-  const annotations: unknown[] = [];
   const randomMAE = randomLabelMAE(res.runs);
   let ymax = randomMAE;
-  const { rows, cols } = gridShape(Math.max(1, backbones.length));
   backbones.forEach((b, i) => {
     const s = axisSuffix(i);
     const perRepeat: Array<Array<number | null>> = [];
@@ -46,31 +43,25 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
       type: 'scatter', mode: 'lines', name: 'mean', legendgroup: 'mean', showlegend: i === 0,
       x: sizes, y: means, xaxis: `x${s}`, yaxis: `y${s}`, line: { color: 'black', width: 2.5 },
     });
-    shapes.push(hline(randomMAE, s), hline(LABEL_NOISE_MAE, s, COLORS.reference, 'dot'));
-    annotations.push({ text: `<b>${b}</b>`, xref: `x${s} domain`, yref: `y${s} domain`, x: 0.5, y: 1, xanchor: 'center', yanchor: 'bottom', showarrow: false, font: { size: 10 } });
   });
   if (ens.length === 0 || traces.length === 0) {
     return missingFigure(title, 'No ensemble runs (kind "ensemble"):', missing.length ? missing : [`frozen ensemble runs on fold ${fold}, ${repeats} repeats, n = ${sizes.join(', ') || '?'}`], 'npm run reproduce');
   }
-  const layout: Record<string, unknown> = {
-    ...baseLayout(title),
-    width: 220 * cols + 180,
-    height: 190 * rows + 170,
+  const layout = panelGridLayout({
+    title,
+    panels: backbones.map((b) => ({ text: `<b>${b}</b>` })),
+    randomMAE,
+    ymax,
+    yTitle: 'Test MAE',
+    xaxis: (i, { rows, cols }) => ({ tickvals: sizes, showline: true, linecolor: '#333', tickfont: { size: 10 }, title: i >= (rows - 1) * cols ? { text: 'n', font: { size: 11 } } : undefined }),
+    extraWidth: 180,
+    extraHeight: 170,
     margin: { l: 70, r: 130, t: 80, b: 110 },
-    grid: { rows, columns: cols, pattern: 'independent', xgap: 0.12, ygap: 0.32 },
     legend: { x: 1.01, xanchor: 'left', y: 1, font: { size: 11 } },
-    shapes,
-  };
-  backbones.forEach((_, i) => {
-    const s = axisSuffix(i);
-    layout[`xaxis${s}`] = { tickvals: sizes, showline: true, linecolor: '#333', tickfont: { size: 10 }, title: i >= (rows - 1) * cols ? { text: 'n', font: { size: 11 } } : undefined };
-    layout[`yaxis${s}`] = { range: [0, Math.ceil((ymax + 0.1) * 5) / 5], showline: true, linecolor: '#333', gridcolor: '#eeeeee', tickfont: { size: 10 }, title: i % cols === 0 ? { text: 'Test MAE', font: { size: 11 } } : undefined };
+    note: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5).`,
+    missing,
+    absent: absentBackbones(res.runs),
+    footnoteOffset: 58,
   });
-  const absent = absentBackbones(res.runs);
-  layout.annotations = annotations;
-  const foot: Footnote[] = [{ text: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5).` }];
-  if (missing.length) foot.push(missingFootnote(missing));
-  if (absent.length) foot.push({ text: `No runs for: ${absent.join(', ')}` });
-  addFootnotes(layout, foot, 58);
   return { data: traces, layout, warnings: missing.length ? [`Fig. 7: missing ${missing.join('; ')}`] : [] };
 }

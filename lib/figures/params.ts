@@ -57,11 +57,11 @@ export function parameterRowsFromRuns(runs: RunRecord[], backbones: readonly str
 }
 
 /**
- * `parameterTable()` of lib/backbones when that module provides it (it builds all 18 models, so
- * callers cache the result), else undefined.
+ * `parameterTable()` of lib/backbones (it builds all 18 models, so callers cache the result), or
+ * undefined when lib/backbones cannot be loaded or the build fails.
  */
 export function tryParameterTable(log: (m: string) => void = () => {}): TableParameterRow[] | undefined {
-  let mod: { parameterTable?: (names?: readonly string[], args?: { inputSize?: number; seed?: number; onRow?: (r: TableParameterRow, i: number, n: number) => void }) => TableParameterRow[] };
+  let mod: typeof import('../backbones');
   try {
     // Loaded lazily: lib/backbones pulls in TensorFlow.js.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -70,7 +70,6 @@ export function tryParameterTable(log: (m: string) => void = () => {}): TablePar
     log(`parameter table: lib/backbones not loadable (${(err as Error).message}); using run records`);
     return undefined;
   }
-  if (typeof mod.parameterTable !== 'function') return undefined;
   log('parameter table: building the 18 backbones once to count parameters (cached afterwards) ...');
   try {
     // 80 x 80: the paper's input size, at which Tables II and III are defined.

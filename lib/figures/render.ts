@@ -45,7 +45,8 @@ function scriptSafe(json: string): string {
   return json.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** Escapes &, <, > and " for HTML text and attribute values. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A standalone HTML page holding the figure, with plotly.js inlined (no CDN, works offline). */
 export function figureHtml(fig: Figure, title = 'figure'): string {

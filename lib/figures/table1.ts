@@ -1,4 +1,4 @@
-import { missingFigure, type Figure } from './common';
+import { mean, missingFigure, std, type Figure } from './common';
 import { tableFigure } from './table';
 
 /** A patient row of the cohort manifest (lib/manifest), the part Table I needs. */
@@ -15,11 +15,7 @@ export function table1(patients: PatientRow[], opts: { synthetic?: boolean } = {
   const title = `Table I. Patient demographics${opts.synthetic ? ' (synthetic cohort)' : ''}`;
   if (patients.length === 0) return missingFigure(title, 'The cohort manifest lists no patients', ['patients: []'], 'Generate a cohort: npm run cohort -- --preset quick');
   const rows: Array<Array<string | number>> = patients.map((p) => [p.id, p.sex, p.age, p.weightKg, round2(p.injectedMBq)]);
-  const ms = (xs: number[]) => {
-    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const s = Math.sqrt(xs.reduce((a, b) => a + (b - m) * (b - m), 0) / Math.max(1, xs.length - 1));
-    return `${m.toFixed(1)} (${s.toFixed(1)})`;
-  };
+  const ms = (xs: number[]) => `${mean(xs).toFixed(1)} (${std(xs).toFixed(1)})`;
   const female = patients.filter((p) => p.sex.toUpperCase().startsWith('F')).length;
   rows.push(['mean (sd)', `${female} F / ${patients.length - female} M`, ms(patients.map((p) => p.age)), ms(patients.map((p) => p.weightKg)), ms(patients.map((p) => p.injectedMBq))]);
   return tableFigure(title, ['Patient', 'Sex', 'Age (years)', 'Weight (kg)', 'Injected FDG (MBq)'], rows);

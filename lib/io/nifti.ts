@@ -18,7 +18,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import type * as NiftiReaderTypes from 'nifti-reader-js';
 import type { Volume } from '../types';
-import { writeFileAtomic } from '../util/files';
+import { digest, writeFileAtomic } from '../util/files';
 
 /** Names of the voxel datatypes this module reads, by NIfTI datatype code. */
 export const NIFTI_DATATYPES = {
@@ -144,7 +144,11 @@ const NIFTI2_MAGIC = 'n+2\0\r\n\x1a\n';
 
 /** Reads a 3-D NIfTI-1 or NIfTI-2 volume (.nii or .nii.gz). Throws NiftiError naming the file and the problem. */
 export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiVolume {
-  const bytes = readFileBytes(file);
+  return parseNifti(readFileBytes(file), file, opts);
+}
+
+/** Parses the bytes of a .nii or .nii.gz file as readNifti does; `file` names it in the volume and in errors. */
+export function parseNifti(bytes: Buffer, file: string, opts: ReadNiftiOptions = {}): NiftiVolume {
   const compressed = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
   let raw: Buffer;
   if (compressed) {
@@ -286,9 +290,10 @@ export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiVolum
 /**
  * Writes a volume as NIfTI-1 float32, gzip-compressed when the name ends with .nii.gz.
  * The sform holds the affine; the qform holds its rotation/flip decomposition (qform_code 0 when
- * the affine has shear). Atomic: a temporary file is renamed over the target.
+ * the affine has shear). Atomic: a temporary file is renamed over the target. Returns the hex
+ * sha256 of the bytes written.
  */
-export function writeNifti(file: string, volume: Volume, opts: WriteNiftiOptions = {}): void {
+export function writeNifti(file: string, volume: Volume, opts: WriteNiftiOptions = {}): string {
   const lower = file.toLowerCase();
   const gzip = lower.endsWith('.nii.gz');
   if (!gzip && !lower.endsWith('.nii')) throw new NiftiError(file, 'file name must end with .nii or .nii.gz');
@@ -376,7 +381,9 @@ export function writeNifti(file: string, volume: Volume, opts: WriteNiftiOptions
     for (let i = 0; i < nvox; i++) dv.setFloat32(352 + 4 * i, data[i], true);
   }
   // zlib's gzip wrapper writes mtime 0 and no file name: the bytes depend on the content only.
-  writeFileAtomic(file, gzip ? zlib.gzipSync(out, { level }) : out);
+  const bytes = gzip ? zlib.gzipSync(out, { level }) : out;
+  writeFileAtomic(file, bytes);
+  return digest(bytes);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,17 +34,14 @@ export function labelsOf(recon: Scored): MetricTriple | undefined {
   if (ratings.length === 1) return pick(ratings[0]);
   if (ratings.length > 2) throw new Error(`labelsOf: ${name} has ${ratings.length} ratings; the label rule is defined for 1 or 2 raters`);
   const [a, b] = ratings;
-  const out = {} as MetricTriple;
-  for (const m of METRICS) {
-    if (Math.abs(a[m] - b[m]) >= CONSENSUS_THRESHOLD) {
-      if (!recon.consensus) {
-        throw new Error(`labelsOf: ${name}: raters differ by >= ${CONSENSUS_THRESHOLD} on ${m} (${a[m]} vs ${b[m]}) and there is no consensus score`);
-      }
-      out[m] = recon.consensus[m];
-    } else {
-      out[m] = (a[m] + b[m]) / 2;
-    }
+  const disputed = metricsNeedingConsensus(recon);
+  const { consensus } = recon;
+  if (disputed.length > 0 && !consensus) {
+    const m = disputed[0];
+    throw new Error(`labelsOf: ${name}: raters differ by >= ${CONSENSUS_THRESHOLD} on ${m} (${a[m]} vs ${b[m]}) and there is no consensus score`);
   }
+  const out = {} as MetricTriple;
+  for (const m of METRICS) out[m] = consensus && disputed.includes(m) ? consensus[m] : (a[m] + b[m]) / 2;
   return out;
 }
 

@@ -19,6 +19,9 @@ export const scoreSchema = z
   .multipleOf(0.5, { error: 'score must be on the half-point grid (0, 0.5, ..., 3)' })
   .describe('Clinical score: 0 unacceptable, 1 poor but usable, 2 acceptable, 3 good/excellent; half points allowed.');
 
+/** A SHA-256 as the manifest stores it: 64 lowercase hex digits. */
+export const SHA256_RE = /^[0-9a-f]{64}$/;
+
 const id = (what: string) => z.string().min(1, { error: `${what} must be a non-empty string` });
 
 export const metricScoresSchema = z
@@ -32,9 +35,7 @@ export const metricScoresSchema = z
 export const ratingSchema = z
   .strictObject({
     rater: id('rater').describe('Rater code (for example "A"); listed in `raters` when that list is given.'),
-    GQR: scoreSchema.describe('Global quality rating (sharpness, noise).'),
-    PR: scoreSchema.describe('Pattern recognition.'),
-    DC: scoreSchema.describe('Diagnostic confidence.'),
+    ...metricScoresSchema.shape,
   })
   .describe("One clinician's blinded scores of one reconstruction.");
 
@@ -66,7 +67,7 @@ export const reconstructionSchema = z
     path: id('path').describe('NIfTI file (.nii or .nii.gz), relative to the folder of the manifest.'),
     sha256: z
       .string()
-      .regex(/^[0-9a-f]{64}$/, { error: 'sha256 must be 64 lowercase hex digits' })
+      .regex(SHA256_RE, { error: 'sha256 must be 64 lowercase hex digits' })
       .optional()
       .describe('SHA-256 of the file bytes; checked when loading with verifyChecksums.'),
     units: id('units').describe('Intensity units of the voxel values, for example "Bq/ml".'),

@@ -9,7 +9,7 @@ import type { z } from 'zod/v4';
 import { fileDigest } from '../util/files';
 import { metricsNeedingConsensus } from './labels';
 import { METRICS } from '../types';
-import { cohortManifestSchema, scoreSchema, type CohortManifest, type Rating } from './schema';
+import { cohortManifestSchema, scoreSchema, SHA256_RE, type CohortManifest, type Rating } from './schema';
 
 /** One problem, e.g. `{ path: 'reconstructions[4].path', message: 'file not found (/abs/x.nii.gz)' }`. */
 export interface ManifestProblem {
@@ -95,10 +95,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Rules across fields, applied to whatever parts of the input are well-formed enough to check. */
-function crossFieldProblems(json: unknown, opts: ParseManifestOptions): ManifestProblem[] {
+function crossFieldProblems(json: Obj, opts: ParseManifestOptions): ManifestProblem[] {
   const out: ManifestProblem[] = [];
-  // Not an object: zod has said so; nothing else can be checked.
-  if (!isObj(json)) return out;
   const add = (p: string, message: string) => out.push({ path: p, message });
 
   // Patients: unique ids.
@@ -178,7 +176,7 @@ function crossFieldProblems(json: unknown, opts: ParseManifestOptions): Manifest
       }
       if (!isFile) {
         add(`${at}.path`, `file not found (${abs})`);
-      } else if (opts.verifyChecksums && typeof r.sha256 === 'string' && /^[0-9a-f]{64}$/.test(r.sha256)) {
+      } else if (opts.verifyChecksums && typeof r.sha256 === 'string' && SHA256_RE.test(r.sha256)) {
         const actual = fileDigest(abs, 'sha256');
         if (actual !== r.sha256) add(`${at}.sha256`, `checksum mismatch: ${abs} has ${actual}`);
       }

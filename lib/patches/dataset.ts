@@ -1,12 +1,11 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { labelsOf, resolvePath, type LoadedManifest } from '../manifest';
+import { labelsOf, resolvePath, type LoadedManifest, type Reconstruction } from '../manifest';
 import { METRICS, type PreprocessingMode } from '../types';
 import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
 import { deriveSeed } from '../util/rng';
-import { mapInWorkers } from '../util/workers';
+import { defaultWorkerCount, mapInWorkers } from '../util/workers';
 import { type PatchSamplerConfig, type PatchLocation, type PlaneStats, type SampledPatches, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
 import { samplePatchVolume, type PatchVolumeTask } from './worker';
 import { patchesToTensor } from './preprocess';
@@ -89,26 +88,13 @@ export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDat
 
   const recons = loaded.manifest.reconstructions.filter((r) => settings.includeUnrated || labelsOf(r) !== undefined);
   if (recons.length === 0) throw new Error(`${loaded.file}: no rated reconstructions to build a patch dataset from`);
-  // The seed of each volume depends only on the dataset seed and the reconstruction id, so adding
-  // a volume to the cohort does not change the patches of the others.
-  const tasks: PatchVolumeTask[] = recons.map((recon) => ({
-    file: resolvePath(loaded, recon),
-    seed: deriveSeed(settings.seed, 'patches', recon.id),
-    config: { size: settings.size, candidates: settings.candidates, keep: settings.keep, thresholdFraction: settings.thresholdFraction, planes: settings.planes, onTooFew: settings.onTooFew },
-  }));
   let done = 0;
-  const progress = (i: number) => config.onProgress?.(++done, recons.length, recons[i].id);
-  let sampled: SampledPatches[];
-  const workers = config.workers ?? Math.min(2, os.cpus().length);
-  if (workers > 0 && recons.length > 1) {
-    sampled = await mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, 'worker.ts'), tasks, { workers, onResult: (_r, i) => progress(i) });
-  } else {
-    sampled = tasks.map((t, i) => {
-      const r = samplePatchVolume(t);
-      progress(i);
-      return r;
-    });
-  }
+  const sampled = await sampleVolumes(loaded, recons, {
+    seed: settings.seed,
+    config: { size: settings.size, candidates: settings.candidates, keep: settings.keep, thresholdFraction: settings.thresholdFraction, planes: settings.planes, onTooFew: settings.onTooFew },
+    workers: config.workers,
+    onResult: (i) => config.onProgress?.(++done, recons.length, recons[i].id),
+  });
   const chunks: Float32Array[] = [];
   const labels: number[] = [];
   const patchPatient: string[] = [];
@@ -151,6 +137,29 @@ export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDat
   };
   if (cacheDir) writeCachedDataset(cacheDir, ds);
   return ds;
+}
+
+/**
+ * Reads and samples the patches of each reconstruction, in worker threads unless `workers` is 0 or
+ * there is a single volume. The seed of each volume depends only on `seed` and the reconstruction
+ * id, so adding a volume to the cohort does not change the patches of the others. `onResult(i)`
+ * follows each volume, in completion order.
+ */
+export async function sampleVolumes(
+  loaded: LoadedManifest,
+  recons: readonly Reconstruction[],
+  opts: { seed: number; config: PatchVolumeTask['config']; workers?: number; onResult?: (index: number) => void },
+): Promise<SampledPatches[]> {
+  const tasks: PatchVolumeTask[] = recons.map((recon) => ({ file: resolvePath(loaded, recon), seed: deriveSeed(opts.seed, 'patches', recon.id), config: opts.config }));
+  const workers = opts.workers ?? defaultWorkerCount();
+  if (workers > 0 && tasks.length > 1) {
+    return mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, 'worker.ts'), tasks, { workers, onResult: (_r, i) => opts.onResult?.(i) });
+  }
+  return tasks.map((t, i) => {
+    const r = samplePatchVolume(t);
+    opts.onResult?.(i);
+    return r;
+  });
 }
 
 function cachePaths(cacheDir: string, key: string) {
@@ -201,7 +210,7 @@ function writeCachedDataset(cacheDir: string, ds: PatchDataset): void {
 }
 
 /** Indices of the patches that belong to the given patients, in dataset order. */
-export function subsetIndices(ds: PatchDataset, patientIds: readonly string[]): Int32Array {
+export function subsetIndices(ds: Pick<PatchDataset, 'key' | 'count' | 'patchPatient'>, patientIds: readonly string[]): Int32Array {
   const wanted = new Set(patientIds);
   const known = new Set(ds.patchPatient);
   for (const id of wanted) if (!known.has(id)) throw new Error(`subsetIndices: patient '${id}' has no patches in dataset ${ds.key}`);
@@ -211,7 +220,7 @@ export function subsetIndices(ds: PatchDataset, patientIds: readonly string[]): 
 }
 
 /** The grey patches at `indices`, copied into one array (count * size * size). */
-export function gatherPatches(ds: PatchDataset, indices: ArrayLike<number>): Float32Array {
+export function gatherPatches(ds: Pick<PatchDataset, 'size' | 'count' | 'patches'>, indices: ArrayLike<number>): Float32Array {
   const area = ds.size * ds.size;
   const out = new Float32Array(indices.length * area);
   for (let n = 0; n < indices.length; n++) {
@@ -230,6 +239,6 @@ export function gatherLabels(ds: PatchDataset, indices: ArrayLike<number>): Floa
 }
 
 /** Backbone input for the patches at `indices`: [b, size, size, 3], 0-255 then Keras preprocessing `mode`. */
-export function toBackboneInput(ds: PatchDataset, indices: ArrayLike<number>, mode: PreprocessingMode): tf.Tensor4D {
+export function toBackboneInput(ds: Pick<PatchDataset, 'size' | 'count' | 'patches'>, indices: ArrayLike<number>, mode: PreprocessingMode): tf.Tensor4D {
   return patchesToTensor(gatherPatches(ds, indices), indices.length, ds.size, mode);
 }

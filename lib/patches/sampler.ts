@@ -1,5 +1,6 @@
 import type { Volume } from '../types';
 import { Rng } from '../util/rng';
+import { minMaxOf } from './normalize';
 
 /** The three orthogonal planes patches are cut from. */
 export const PLANES = ['sagittal', 'coronal', 'transverse'] as const;
@@ -171,16 +172,7 @@ export function samplePatches(volume: Volume, config: PatchSamplerConfig, rng: R
  * the kept patches are normalised (a paper-size volume is 15 M voxels; this halves the work).
  */
 export function sampleNormalizedPatches(volume: Volume, config: PatchSamplerConfig, rng: Rng, source = 'volume'): SampledPatches & { min: number; max: number } {
-  const { data } = volume;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v !== v || v === Infinity || v === -Infinity) throw new Error(`${source}: voxel ${i} is ${v}; cannot normalise a volume with NaN/Inf`);
-  }
-  if (!(max > min)) throw new Error(`${source}: constant volume (all voxels ${min}); min-max normalisation needs contrast`);
+  const { min, max } = minMaxOf(volume.data, source);
   const scale = 1 / (max - min);
   return { ...sampleWithIntensityMap(volume, { min, scale }, config, rng, source), min, max };
 }

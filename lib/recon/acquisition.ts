@@ -6,7 +6,7 @@
  * Bq/ml * mm into counts, so the image scale is absolute (see `countsPerBqMlMm`).
  */
 import type { Rng } from '../util/rng';
-import { allAngles, ParallelProjector, RadialBlur } from './projector';
+import { ParallelProjector, RadialBlur } from './projector';
 
 /** Physics and protocol of the simulated scan. */
 export interface AcquisitionConfig {
@@ -143,4 +143,3 @@ export function thinToLevels(full: Float32Array, levels: readonly number[], rng:
   return out;
 }
 
-export { allAngles };

@@ -1,8 +1,55 @@
-import { gaussianKernel } from './projector';
-
 /** FWHM (mm) to Gaussian sigma (mm). */
 export function fwhmToSigma(fwhm: number): number {
   return fwhm / (2 * Math.sqrt(2 * Math.LN2));
+}
+
+/** Normalised sampled Gaussian of the given sigma (in samples), 2 * radius + 1 taps. */
+export function gaussianKernel(sigma: number, radius: number): Float32Array {
+  const k = new Float32Array(2 * radius + 1);
+  if (sigma <= 0) {
+    k[radius] = 1;
+    return k;
+  }
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) {
+    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
+    k[i + radius] = v;
+    sum += v;
+  }
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+/**
+ * The taps of a Gaussian blur of `sigma` samples: out to 4 sigma (at least 1), normalised; for
+ * sigma <= 0 radius 0 (the identity).
+ */
+export function gaussianTaps(sigma: number): { kernel: Float32Array; radius: number } {
+  const radius = sigma > 0 ? Math.max(1, Math.ceil(4 * sigma)) : 0;
+  return { kernel: gaussianKernel(sigma, radius), radius };
+}
+
+/**
+ * Convolves `len` consecutive samples of `src` (from `srcOff`) with a symmetric kernel, zero
+ * outside them; writes sample t to dst[dstOff + t * dstStride].
+ */
+export function convolveLine(
+  src: Float32Array | Float64Array,
+  srcOff: number,
+  len: number,
+  kernel: Float32Array,
+  radius: number,
+  dst: Float32Array,
+  dstOff: number,
+  dstStride: number,
+): void {
+  for (let t = 0; t < len; t++) {
+    let acc = 0;
+    const kLo = Math.max(-radius, -t);
+    const kHi = Math.min(radius, len - 1 - t);
+    for (let k = kLo; k <= kHi; k++) acc += kernel[k + radius] * src[srcOff + t + k];
+    dst[dstOff + t * dstStride] = acc;
+  }
 }
 
 /**
@@ -25,8 +72,7 @@ export function gaussianFilter3d(
     if (!(fwhm[axis] >= 0)) throw new Error(`gaussianFilter3d: FWHM must be >= 0, got ${fwhm[axis]}`);
     const sigma = fwhmToSigma(fwhm[axis]) / voxelMm[axis];
     if (sigma <= 0) continue;
-    const radius = Math.max(1, Math.ceil(4 * sigma));
-    const kernel = gaussianKernel(sigma, radius);
+    const { kernel, radius } = gaussianTaps(sigma);
     cur = convolveAxis(cur, dims, axis, strides[axis], kernel, radius);
   }
   return cur;
@@ -56,13 +102,7 @@ function convolveAxis(
         if (val !== 0) any = true;
       }
       if (!any) continue;
-      for (let t = 0; t < len; t++) {
-        let acc = 0;
-        const kLo = Math.max(-radius, -t);
-        const kHi = Math.min(radius, len - 1 - t);
-        for (let k = kLo; k <= kHi; k++) acc += kernel[k + radius] * line[t + k];
-        out[base + t * stride] = acc;
-      }
+      convolveLine(line, 0, len, kernel, radius, out, base, stride);
     }
   }
   return out;

@@ -1,8 +1,8 @@
 /**
  * OSEM for one slice with the same system model as the acquisition:
- * ybar = kappa * att .* [B] A x + background, restricted to a pixel support.
+ * ybar = kappa * att .* A x + background, restricted to a pixel support.
  */
-import { ParallelProjector, RadialBlur } from './projector';
+import { ParallelProjector } from './projector';
 
 /** How a slice is reconstructed. */
 export interface OsemConfig {
@@ -10,21 +10,17 @@ export interface OsemConfig {
   iterations?: number;
   /** Ordered subsets. Default 21. */
   subsets?: number;
-  /**
-   * Model the detector blur in the reconstruction (resolution modelling, "PSF"). Default false:
-   * the paper used plain OSEM.
-   */
-  resolutionModel?: boolean;
 }
 
-export const DEFAULT_OSEM: Required<OsemConfig> = { iterations: 2, subsets: 21, resolutionModel: false };
+export const DEFAULT_OSEM: Required<OsemConfig> = { iterations: 2, subsets: 21 };
 
 /** Precomputes the per-subset sensitivity of one slice's system; reconstructs any count level of it. */
 export class SliceReconstructor {
   private readonly subsetAngles: Int32Array[];
-  /** A_s^T B^T att per subset (kappa = 1). */
+  /** A_s^T att per subset (kappa = 1). */
   private readonly sens: Float32Array[];
-  private readonly blur?: RadialBlur;
+  /** The sum of every subset's sensitivity over the support. */
+  private readonly sensAll: number;
   readonly cfg: Required<OsemConfig>;
 
   constructor(
@@ -32,24 +28,22 @@ export class SliceReconstructor {
     readonly att: Float32Array,
     readonly pixels: Int32Array,
     cfg: OsemConfig = {},
-    detectorFwhmMm = 0,
   ) {
     this.cfg = { ...DEFAULT_OSEM, ...cfg };
     if (att.length !== projector.sinogramSize) throw new Error(`SliceReconstructor: att length ${att.length}, expected ${projector.sinogramSize}`);
-    if (this.cfg.resolutionModel && detectorFwhmMm > 0) {
-      this.blur = new RadialBlur(projector.nAngles, projector.nBins, detectorFwhmMm, projector.binMm);
-    }
     const S = this.cfg.subsets;
     this.subsetAngles = [];
     this.sens = [];
+    let sensAll = 0;
     for (let s = 0; s < S; s++) {
       const angles = projector.subsetAngles(s, S);
       this.subsetAngles.push(angles);
-      const w = this.blur ? this.blur.apply(att, angles) : att;
       const sens = new Float32Array(projector.nPix);
-      projector.backAdd(w, sens, angles, pixels);
+      projector.backAdd(att, sens, angles, pixels);
       this.sens.push(sens);
+      for (let pi = 0; pi < pixels.length; pi++) sensAll += sens[pixels[pi]];
     }
+    this.sensAll = sensAll;
   }
 
   /**
@@ -64,65 +58,28 @@ export class SliceReconstructor {
     background: Float32Array,
     onIteration?: (iteration: number, image: Float32Array) => void,
   ): Float32Array {
-    const { projector, att, pixels, blur } = this;
-    const n = projector.sinogramSize;
-    if (counts.length !== n || background.length !== n) throw new Error(`SliceReconstructor: counts/background must have ${n} bins`);
-    if (!(kappa > 0)) throw new Error(`SliceReconstructor: kappa must be > 0, got ${kappa}`);
-    const x = new Float32Array(projector.nPix);
-    let net = 0;
-    for (let i = 0; i < n; i++) net += counts[i] - background[i];
-    let sensAll = 0;
-    for (const sens of this.sens) for (let pi = 0; pi < pixels.length; pi++) sensAll += sens[pixels[pi]];
-    const init = Math.max(net, 1e-3 * n) / (kappa * sensAll);
-    for (let pi = 0; pi < pixels.length; pi++) x[pixels[pi]] = init;
-
-    const fwd = new Float32Array(n);
-    const ratio = new Float32Array(n);
-    const back = new Float32Array(projector.nPix);
-    for (let it = 1; it <= this.cfg.iterations; it++) {
-      for (let s = 0; s < this.subsetAngles.length; s++) {
-        const angles = this.subsetAngles[s];
-        const nb = projector.nBins;
-        for (let ai = 0; ai < angles.length; ai++) fwd.fill(0, angles[ai] * nb, (angles[ai] + 1) * nb);
-        projector.forwardAdd(x, fwd, angles, pixels);
-        const proj = blur ? blur.apply(fwd, angles) : fwd;
-        for (let ai = 0; ai < angles.length; ai++) {
-          const off = angles[ai] * nb;
-          for (let b = off; b < off + nb; b++) {
-            const ybar = kappa * att[b] * proj[b] + background[b];
-            ratio[b] = ybar > 0 ? (counts[b] / ybar) * att[b] : 0;
-          }
-        }
-        const r = blur ? blur.apply(ratio, angles) : ratio;
-        for (let pi = 0; pi < pixels.length; pi++) back[pixels[pi]] = 0;
-        projector.backAdd(r, back, angles, pixels);
-        const sens = this.sens[s];
-        for (let pi = 0; pi < pixels.length; pi++) {
-          const p = pixels[pi];
-          x[p] = sens[p] > 0 ? (x[p] * back[p]) / sens[p] : 0;
-        }
-      }
-      if (onIteration) onIteration(it, Float32Array.from(x));
-    }
-    return x;
+    return this.reconstructMany([counts], [kappa], [background], onIteration && ((it, images) => onIteration(it, images[0])))[0];
   }
 
   /**
    * Reconstructs several count levels of the slice at once (same result as calling reconstruct
    * for each, faster: every system-matrix entry is read once for all of them).
+   * @param onIteration called with a copy of every level's image after every full iteration.
    */
-  reconstructMany(counts: Float32Array[], kappas: number[], backgrounds: Float32Array[]): Float32Array[] {
+  reconstructMany(
+    counts: Float32Array[],
+    kappas: number[],
+    backgrounds: Float32Array[],
+    onIteration?: (iteration: number, images: Float32Array[]) => void,
+  ): Float32Array[] {
     const L = counts.length;
     if (kappas.length !== L || backgrounds.length !== L) throw new Error('SliceReconstructor.reconstructMany: counts, kappas and backgrounds must have the same length');
-    if (this.blur || L === 1) return counts.map((c, l) => this.reconstruct(c, kappas[l], backgrounds[l]));
-    const { projector, att, pixels } = this;
+    const { projector, att, pixels, sensAll } = this;
     const n = projector.sinogramSize;
     const nb = projector.nBins;
     const Y = new Float32Array(n * L);
     const BG = new Float32Array(n * L);
     const X = new Float32Array(projector.nPix * L);
-    let sensAll = 0;
-    for (const sens of this.sens) for (let pi = 0; pi < pixels.length; pi++) sensAll += sens[pixels[pi]];
     for (let l = 0; l < L; l++) {
       const c = counts[l], bg = backgrounds[l];
       if (c.length !== n || bg.length !== n) throw new Error(`SliceReconstructor.reconstructMany: counts/background ${l} must have ${n} bins`);
@@ -136,6 +93,13 @@ export class SliceReconstructor {
       const init = Math.max(net, 1e-3 * n) / (kappas[l] * sensAll);
       for (let pi = 0; pi < pixels.length; pi++) X[pixels[pi] * L + l] = init;
     }
+    /** The images, de-interleaved (zero outside the support). */
+    const images = (): Float32Array[] =>
+      counts.map((_, l) => {
+        const x = new Float32Array(projector.nPix);
+        for (let pi = 0; pi < pixels.length; pi++) x[pixels[pi]] = X[pixels[pi] * L + l];
+        return x;
+      });
     const FWD = new Float32Array(n * L);
     const RATIO = new Float32Array(n * L);
     const BACK = new Float32Array(projector.nPix * L);
@@ -167,11 +131,8 @@ export class SliceReconstructor {
           }
         }
       }
+      if (onIteration) onIteration(it, images());
     }
-    return counts.map((_, l) => {
-      const x = new Float32Array(projector.nPix);
-      for (let pi = 0; pi < pixels.length; pi++) x[pixels[pi]] = X[pixels[pi] * L + l];
-      return x;
-    });
+    return images();
   }
 }

@@ -4,8 +4,10 @@
  * Each square pixel projects onto the detector axis as a trapezoid (its exact chord-length
  * profile); the matrix entry is the mean chord length (mm) through the pixel over the width of the
  * bin ("strip integral"). Forward and back projection read the same entries, so they are exactly
- * adjoint. Every (angle, pixel) pair stores K consecutive bins starting at `start`.
+ * adjoint. Bins are as wide as pixels, so a pixel's projection (at most sqrt(2) pixels wide) meets
+ * at most 3 bins: every (angle, pixel) pair stores K = 3 consecutive bins starting at `start`.
  */
+import { convolveLine, fwhmToSigma, gaussianTaps } from './filter';
 
 /** Geometry of one slice and its sinogram. */
 export interface ProjectorConfig {
@@ -15,8 +17,6 @@ export interface ProjectorConfig {
   pixelMm: number;
   /** Number of projection angles over [0, pi). Default: n (close to the mMR's 252 angles for 344 bins scaled by pi/2 sampling). */
   nAngles?: number;
-  /** Radial bin width in mm. Default: pixelMm. */
-  binMm?: number;
   /** Number of radial bins. Default: enough to cover the inscribed circle, n * pixelMm / binMm + 2. */
   nBins?: number;
 }
@@ -26,10 +26,11 @@ export class ParallelProjector {
   readonly nPix: number;
   readonly pixelMm: number;
   readonly nAngles: number;
+  /** Radial bin width in mm: pixelMm. */
   readonly binMm: number;
   readonly nBins: number;
   /** Bins per (angle, pixel) entry. */
-  readonly K: number;
+  readonly K = 3;
   /** First bin of each (angle, pixel): start[a * nPix + p]. */
   readonly start: Int32Array;
   /** Weights, K per (angle, pixel): weights[(a * nPix + p) * K + k] (mm). */
@@ -43,11 +44,9 @@ export class ParallelProjector {
     this.nPix = n * n;
     this.pixelMm = pixelMm;
     this.nAngles = cfg.nAngles ?? n;
-    this.binMm = cfg.binMm ?? pixelMm;
+    this.binMm = pixelMm;
     this.nBins = cfg.nBins ?? Math.ceil((n * pixelMm) / this.binMm) + 2;
     if (!(Number.isInteger(this.nAngles) && this.nAngles >= 1)) throw new Error(`ParallelProjector: nAngles must be a positive integer, got ${this.nAngles}`);
-    if (!(this.binMm > 0)) throw new Error(`ParallelProjector: binMm must be > 0, got ${this.binMm}`);
-    this.K = Math.ceil((Math.SQRT2 * pixelMm) / this.binMm) + 1;
     const { nPix, nAngles, nBins, K, binMm } = this;
     this.start = new Int32Array(nAngles * nPix);
     this.weights = new Float32Array(nAngles * nPix * K);
@@ -114,7 +113,7 @@ export class ParallelProjector {
 
   /** Adds A x to `out` for the given angles, reading only the given pixels. */
   forwardAdd(x: Float32Array, out: Float32Array, angles: ArrayLike<number>, pixels: Int32Array): void {
-    const { nPix, nBins, K, start, weights } = this;
+    const { nPix, nBins, start, weights } = this;
     for (let ai = 0; ai < angles.length; ai++) {
       const a = angles[ai];
       const rowOff = a * nBins;
@@ -125,22 +124,17 @@ export class ParallelProjector {
         if (v === 0) continue;
         const idx = base + p;
         const b = rowOff + start[idx];
-        const w = idx * K;
-        if (K === 3) {
-          // The common case (bins as wide as pixels), unrolled for speed.
-          out[b] += weights[w] * v;
-          out[b + 1] += weights[w + 1] * v;
-          out[b + 2] += weights[w + 2] * v;
-        } else {
-          for (let k = 0; k < K; k++) out[b + k] += weights[w + k] * v;
-        }
+        const w = idx * 3;
+        out[b] += weights[w] * v;
+        out[b + 1] += weights[w + 1] * v;
+        out[b + 2] += weights[w + 2] * v;
       }
     }
   }
 
   /** Adds A^T y to `out` (only at the given pixels) for the given angles. */
   backAdd(y: Float32Array, out: Float32Array, angles: ArrayLike<number>, pixels: Int32Array): void {
-    const { nPix, nBins, K, start, weights } = this;
+    const { nPix, nBins, start, weights } = this;
     for (let ai = 0; ai < angles.length; ai++) {
       const a = angles[ai];
       const rowOff = a * nBins;
@@ -149,14 +143,8 @@ export class ParallelProjector {
         const p = pixels[pi];
         const idx = base + p;
         const b = rowOff + start[idx];
-        const w = idx * K;
-        if (K === 3) {
-          out[p] += weights[w] * y[b] + weights[w + 1] * y[b + 1] + weights[w + 2] * y[b + 2];
-        } else {
-          let acc = 0;
-          for (let k = 0; k < K; k++) acc += weights[w + k] * y[b + k];
-          out[p] += acc;
-        }
+        const w = idx * 3;
+        out[p] += weights[w] * y[b] + weights[w + 1] * y[b + 1] + weights[w + 2] * y[b + 2];
       }
     }
   }
@@ -166,10 +154,6 @@ export class ParallelProjector {
    * is out[i * L + l]. Reads each matrix entry once for all L images (the count levels of a slice).
    */
   forwardAddMulti(x: Float32Array, out: Float32Array, L: number, angles: ArrayLike<number>, pixels: Int32Array): void {
-    if (this.K !== 3) {
-      for (let l = 0; l < L; l++) this.forEachImage(x, out, L, l, (xi, yi) => this.forwardAdd(xi, yi, angles, pixels), true);
-      return;
-    }
     const { nPix, nBins, start, weights } = this;
     for (let ai = 0; ai < angles.length; ai++) {
       const a = angles[ai];
@@ -194,10 +178,6 @@ export class ParallelProjector {
 
   /** backAdd for L interleaved sinograms/images (see forwardAddMulti). */
   backAddMulti(y: Float32Array, out: Float32Array, L: number, angles: ArrayLike<number>, pixels: Int32Array): void {
-    if (this.K !== 3) {
-      for (let l = 0; l < L; l++) this.forEachImage(out, y, L, l, (xi, yi) => this.backAdd(yi, xi, angles, pixels), false);
-      return;
-    }
     const { nPix, nBins, start, weights } = this;
     for (let ai = 0; ai < angles.length; ai++) {
       const a = angles[ai];
@@ -213,17 +193,6 @@ export class ParallelProjector {
         for (let l = 0; l < L; l++) out[xo + l] += w0 * y[b + l] + w1 * y[b + L + l] + w2 * y[b + 2 * L + l];
       }
     }
-  }
-
-  /** Slow path for K != 3: de-interleave image l, run `fn`, interleave the written side back. */
-  private forEachImage(img: Float32Array, sino: Float32Array, L: number, l: number, fn: (x: Float32Array, y: Float32Array) => void, writesSino: boolean): void {
-    const xi = new Float32Array(this.nPix);
-    const yi = new Float32Array(this.sinogramSize);
-    for (let p = 0; p < this.nPix; p++) xi[p] = img[p * L + l];
-    for (let i = 0; i < yi.length; i++) yi[i] = sino[i * L + l];
-    fn(xi, yi);
-    if (writesSino) for (let i = 0; i < yi.length; i++) sino[i * L + l] = yi[i];
-    else for (let p = 0; p < this.nPix; p++) img[p * L + l] = xi[p];
   }
 
   /** A x over all angles and pixels, as a new sinogram. */
@@ -280,9 +249,9 @@ export class RadialBlur {
   readonly kernel: Float32Array;
   readonly radius: number;
   constructor(readonly nAngles: number, readonly nBins: number, fwhmMm: number, binMm: number) {
-    const sigma = fwhmMm / (2 * Math.sqrt(2 * Math.LN2)) / binMm;
-    this.radius = sigma > 0 ? Math.max(1, Math.ceil(4 * sigma)) : 0;
-    this.kernel = gaussianKernel(sigma, this.radius);
+    const taps = gaussianTaps(fwhmToSigma(fwhmMm) / binMm);
+    this.kernel = taps.kernel;
+    this.radius = taps.radius;
   }
 
   /** Returns B y (a new array). Only the listed angles are blurred; other rows are copied. */
@@ -295,31 +264,8 @@ export class RadialBlur {
     const { nBins, kernel, radius } = this;
     for (let ai = 0; ai < angles.length; ai++) {
       const off = angles[ai] * nBins;
-      for (let b = 0; b < nBins; b++) {
-        let acc = 0;
-        const kLo = Math.max(-radius, -b);
-        const kHi = Math.min(radius, nBins - 1 - b);
-        for (let k = kLo; k <= kHi; k++) acc += kernel[k + radius] * y[off + b + k];
-        out[off + b] = acc;
-      }
+      convolveLine(y, off, nBins, kernel, radius, out, off, 1);
     }
     return out;
   }
-}
-
-/** Normalised sampled Gaussian of the given sigma (in samples), 2 * radius + 1 taps. */
-export function gaussianKernel(sigma: number, radius: number): Float32Array {
-  const k = new Float32Array(2 * radius + 1);
-  if (sigma <= 0) {
-    k[radius] = 1;
-    return k;
-  }
-  let sum = 0;
-  for (let i = -radius; i <= radius; i++) {
-    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
-    k[i + radius] = v;
-    sum += v;
-  }
-  for (let i = 0; i < k.length; i++) k[i] /= sum;
-  return k;
 }

@@ -4,10 +4,10 @@
  * study used (ImageNet file checked by sha256, or the seeded random init), then the saved head
  * (frozen regime) or trainable suffix (partial regime) is loaded on top, once per ensemble member.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { buildBackbone } from '../backbones';
 import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { patchesToTensor } from '../patches/preprocess';
@@ -16,6 +16,7 @@ import { PLANES } from '../patches/sampler';
 import type { KeptModelMeta } from '../study/summary';
 import { METRICS, type PreprocessingMode, type WeightsProvenance } from '../types';
 import { attachHead, foldBatchNorm, splitModel } from '../train/graph';
+import { digest } from '../util/files';
 
 /** A backbone builder (lib/backbones' buildBackbone, or a test double). */
 export type BackboneBuildFn = (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
@@ -198,11 +199,6 @@ async function loadMemberWeights(dir: string, member: string, model: tf.LayersMo
   }
 }
 
-function defaultBuild(): BackboneBuildFn {
-  const mod = require('../backbones') as { buildBackbone: BackboneBuildFn };
-  return mod.buildBackbone;
-}
-
 /**
  * Rebuilds a kept model from its folder. Errors (ScoringModelError) name the folder and what does not
  * match: meta fields, missing member files, ImageNet weights missing or with another sha256, a head
@@ -224,7 +220,7 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
     weightsArg = 'random';
     seed = meta.weights.seed;
   }
-  const build = opts.build ?? defaultBuild();
+  const build = opts.build ?? buildBackbone;
   let base: tf.LayersModel;
   try {
     ({ model: base } = await loadBackboneWithWeights(backbone, { weights: weightsArg, inputSize: meta.inputSize, seed, build, warn: () => undefined }));
@@ -237,7 +233,7 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
     const file = path.join(abs, cal.file);
     if (!fs.existsSync(file)) throw new ScoringModelError(abs, `calibrated BatchNormalization statistics '${cal.file}' are missing`);
     const text = fs.readFileSync(file, 'utf8');
-    const sha = crypto.createHash('sha256').update(text).digest('hex');
+    const sha = digest(text);
     if (sha !== cal.sha256) throw new ScoringModelError(abs, `'${cal.file}' has sha256 ${sha}, meta.json says ${cal.sha256}`);
     const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
     try {

@@ -5,10 +5,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { readNifti } from '../io';
+import { parseNifti } from '../io';
 import { labelsOf, loadManifest, resolvePath } from '../manifest';
-import { normalizeMinMax } from '../patches/normalize';
-import { samplePatches, type PlaneStats } from '../patches/sampler';
+import { sampleNormalizedPatches, type PlaneStats } from '../patches/sampler';
 import { METRICS, type MetricTriple, type Volume } from '../types';
 import { digest, writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { Rng, deriveSeed } from '../util/rng';
@@ -164,12 +163,12 @@ export function scoreVolume(model: ScoringModel, input: ScoreInput, opts: ScoreO
     throw new Error(`${input.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read (${(err as Error).message})`}`);
   }
   const sha256 = digest(bytes);
-  const volume = readNifti(input.file);
+  const volume = parseNifti(bytes, input.file);
   const stats = volumeStats(volume);
   const units = volume.units ?? input.units;
   const flags: Flag[] = opts.reference ? compareWithTraining(stats, units, opts.reference, opts.tolerance) : [];
   const seed = deriveSeed(model.patches.seed, 'score', sha256);
-  const sampled = samplePatches(normalizeMinMax(volume, input.file), { ...model.patches, onTooFew: 'warn' }, new Rng(seed), input.file);
+  const sampled = sampleNormalizedPatches(volume, { ...model.patches, onTooFew: 'warn' }, new Rng(seed), input.file);
   const count = sampled.locations.length;
   if (count === 0) throw new Error(`${input.file}: no ${model.inputSize}x${model.inputSize} patch passed the background threshold in any plane; nothing to score`);
   const few = sampled.stats.filter((s) => s.kept < model.patches.keep);

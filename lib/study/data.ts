@@ -4,17 +4,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { PatchDataset } from '../patches/dataset';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 
 /** The part of lib/patches' PatchDataset a study needs. */
-export interface StudyDataset {
-  key: string;
-  size: number;
-  count: number;
-  patches: Float32Array;
-  labels: Float32Array;
-  patchPatient: string[];
-}
+export type StudyDataset = Pick<PatchDataset, 'key' | 'size' | 'count' | 'patches' | 'labels' | 'patchPatient'>;
 
 /** Where the data came from, for every record. */
 export interface DataProvenance {
@@ -89,16 +83,6 @@ export async function loadStudyData(source: DataSource): Promise<{ ds: StudyData
   }
   cached = { source: k, value };
   return value;
-}
-
-/** Indices of the patches of the given patients (dataset order), with a clear error for unknown ones. */
-export function indicesOf(ds: StudyDataset, patients: readonly string[]): Int32Array {
-  const want = new Set(patients);
-  const known = new Set(ds.patchPatient);
-  for (const p of want) if (!known.has(p)) throw new Error(`patient '${p}' has no patches in dataset ${ds.key}`);
-  const out: number[] = [];
-  for (let i = 0; i < ds.count; i++) if (want.has(ds.patchPatient[i])) out.push(i);
-  return Int32Array.from(out);
 }
 
 /** Unique patients in order of first appearance. */

@@ -7,16 +7,16 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
-import { patchesToTensor } from '../patches/preprocess';
+import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
-import { writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { writeJsonAtomic } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
 import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } from '../train/features';
-import { attachHead, foldBatchNorm, splitModel } from '../train/graph';
+import { foldBatchNorm, headModel, splitAtCut } from '../train/graph';
 import { glorotDense, predictHead, resolveTrainConfig, trainHead, type FeatureMatrix } from '../train/head';
 import { predictRows, trainSuffix } from '../train/suffix';
-import { indicesOf, loadStudyData, type DataSource, type StudyDataset } from './data';
+import { loadStudyData, type DataSource } from './data';
 import type { RunSpec } from './plan';
 import type { StudyPreset } from './presets';
 
@@ -35,8 +35,6 @@ export interface StudyContext {
   backend?: string;
   gitCommit: string;
   machine: Record<string, unknown>;
-  /** Fold BatchNormalization into convolutions for frozen inference. Default true. */
-  foldBN?: boolean;
   /** Random-init backbones get the BN statistics measured by the runner (`<out>/calibration/`). Default false here; the runner sets it. */
   calibrateRandomBN?: boolean;
 }
@@ -48,12 +46,11 @@ export interface ExtractJob {
   kind: string;
   start: number;
   end: number;
-  /** Where to write this block: `<partPrefix>.<output>.f32`. */
-  partPrefix: string;
 }
 
 export interface ExtractResult {
-  files: string[];
+  /** Per model output, the rows [start, end). */
+  arrays: FeatureMatrix[];
   shapes: number[][];
   rows: number;
   seconds: number;
@@ -68,16 +65,12 @@ export type Job = ExtractJob | RunJob;
 
 type BuildFn = (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
 
-function builder(ctx: StudyContext): BuildFn | undefined {
+/** The context's backbone builder (builderModule), or undefined for lib/backbones' buildBackbone. */
+export function builder(ctx: Pick<StudyContext, 'builderModule'>): BuildFn | undefined {
   if (!ctx.builderModule) return undefined;
   const mod = require(ctx.builderModule) as { buildBackbone?: BuildFn };
   if (typeof mod.buildBackbone !== 'function') throw new Error(`${ctx.builderModule} does not export buildBackbone`);
   return mod.buildBackbone;
-}
-
-/** Seed of a random-init backbone: one per study (the builders derive per-layer seeds from it). */
-export function weightsSeed(ctx: Pick<StudyContext, 'preset'>): number {
-  return ctx.preset.seed;
 }
 
 /** Where a random-init backbone's calibrated BN statistics live, relative to the results (and model) folder. */
@@ -85,15 +78,20 @@ export function calibrationFile(backbone: string): string {
   return path.join('calibration', `${backbone}.bn.json`);
 }
 
-/** Loads a backbone with the context's weights (warnings are the main process' job). */
-export async function loadBase(ctx: StudyContext, backbone: string): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
+/**
+ * Loads a backbone with the context's weights; `provenance`, when given, is the main process'
+ * resolution of them (nothing is found or hashed again). Warnings are the main process' job.
+ * The random init's seed is one per study (the builders derive per-layer seeds from it).
+ */
+export async function loadBase(ctx: StudyContext, backbone: string, provenance?: WeightsProvenance): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
   const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
   const loaded = await loadBackboneWithWeights(backbone as BackboneName, {
     weights: ctx.weights,
     inputSize: ctx.preset.patches.size,
-    seed: weightsSeed(ctx),
+    seed: ctx.preset.seed,
     build: builder(ctx),
     warn: () => undefined,
+    provenance,
   });
   if (loaded.provenance.kind === 'random init' && ctx.calibrateRandomBN) {
     const file = path.join(ctx.out, calibrationFile(backbone));
@@ -114,39 +112,26 @@ export function frozenCount(baseLayers: number, fraction: number): number {
   return Math.round(fraction * baseLayers);
 }
 
-/** The models whose outputs are cached: flattened (BN-folded) base, or the frozen prefix of the partial split. */
-export function extractionModel(base: tf.LayersModel, kind: string, foldBN: boolean): tf.LayersModel {
+/** The models whose outputs are cached: flattened BN-folded base, or the BN-folded frozen prefix of the partial split. */
+export function extractionModel(base: tf.LayersModel, kind: string): tf.LayersModel {
   if (kind === 'features') {
-    const m = foldBN ? foldBatchNorm(base).model : base;
+    const m = foldBatchNorm(base).model;
     return tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${base.name}_features` });
   }
   const k = /^cut(\d+)$/.exec(kind);
   if (!k) throw new Error(`extractionModel: unknown kind '${kind}'`);
-  const cut = Number(k[1]);
-  const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
-  const frozen = new Set(base.layers.slice(0, cut));
-  const split = splitModel(whole, (l) => frozen.has(l));
-  return foldBN ? foldBatchNorm(split.prefix).model : split.prefix;
+  return foldBatchNorm(splitAtCut(base, Number(k[1])).split.prefix).model;
 }
 
 export function cacheKeyArgs(ctx: StudyContext, backbone: string, kind: string, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
   return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind };
 }
 
-function inputFn(ds: StudyDataset, mode: PreprocessingMode) {
-  const area = ds.size * ds.size;
-  return (idx: Int32Array) => {
-    const buf = new Float32Array(idx.length * area);
-    idx.forEach((r, i) => buf.set(ds.patches.subarray(r * area, (r + 1) * area), i * area));
-    return patchesToTensor(buf, idx.length, ds.size, mode);
-  };
-}
-
 const baseCache = new Map<string, { model: tf.LayersModel; provenance: WeightsProvenance }>();
 const extractCache = new Map<string, { model: tf.LayersModel; fast: import('../accel').InferenceFn }>();
 
-/** Extracts features/activations of patches [start, end) and writes them as part files. */
-export async function runExtractJob(ctx: StudyContext, job: ExtractJob, onProgress?: (done: number) => void): Promise<ExtractResult> {
+/** Extracts features/activations of patches [start, end); `provenance` is the main process' resolution of the weights. */
+export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenance?: WeightsProvenance, onProgress?: (done: number) => void): Promise<ExtractResult> {
   const t0 = performance.now();
   const { ds } = await loadStudyData(ctx.data);
   const mk = `${job.backbone}|${job.kind}`;
@@ -161,27 +146,23 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, onProgre
     let base = baseCache.get(job.backbone);
     if (!base) {
       baseCache.clear();
-      base = await loadBase(ctx, job.backbone);
+      base = await loadBase(ctx, job.backbone, provenance);
       baseCache.set(job.backbone, base);
     }
-    const model = extractionModel(base.model, job.kind, ctx.foldBN ?? true);
+    const model = extractionModel(base.model, job.kind);
     // Same outputs as model.predict to float32 precision, with activations fused into the convolutions.
     const { compileInference } = require('../accel') as typeof import('../accel');
     entry = { model, fast: compileInference(model) };
     extractCache.set(mk, entry);
   }
   const fast = entry.fast;
-  const { arrays, shapes } = runRows(entry.model, inputFn(ds, preprocessingOf(job.backbone)), job.start, job.end, {
+  const mode = preprocessingOf(job.backbone);
+  const { arrays, shapes } = runRows(entry.model, (idx) => toBackboneInput(ds, idx, mode), job.start, job.end, {
     batchSize: ctx.preset.extractBatchSize,
     onBatch: (done) => onProgress?.(done),
     predict: (x) => fast.runAll([x]),
   });
-  const files = arrays.map((a, i) => {
-    const f = `${job.partPrefix}.${i}.f32`;
-    writeFileAtomic(f, new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
-    return f;
-  });
-  return { files, shapes, rows: job.end - job.start, seconds: (performance.now() - t0) / 1000 };
+  return { arrays, shapes, rows: job.end - job.start, seconds: (performance.now() - t0) / 1000 };
 }
 
 let featureMemo: { key: string; arrays: FeatureMatrix[] } | undefined;
@@ -203,9 +184,7 @@ export function runPaths(out: string, id: string) {
 /** Saves a Dense(3) head as a TensorFlow.js layers model (input = flattened features). */
 export async function saveHead(dir: string, kernel: Float32Array, bias: Float32Array, dim: number): Promise<void> {
   const { saveTfjsModel } = require('../weights') as typeof import('../weights');
-  const inp = tf.input({ shape: [dim], name: 'features' });
-  const dense = tf.layers.dense({ units: 3, name: 'dense' });
-  const m = tf.model({ inputs: inp, outputs: dense.apply(inp) as tf.SymbolicTensor, name: 'head' });
+  const m = headModel(dim);
   const w = [tf.tensor2d(kernel, [dim, 3]), tf.tensor1d(bias)];
   m.setWeights(w);
   tf.dispose(w);
@@ -218,9 +197,9 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const { ds, provenance: data } = await loadStudyData(ctx.data);
-  const train = indicesOf(ds, spec.trainPatients);
-  const validation = indicesOf(ds, spec.validationPatients);
-  const test = indicesOf(ds, spec.testPatients);
+  const train = subsetIndices(ds, spec.trainPatients);
+  const validation = subsetIndices(ds, spec.validationPatients);
+  const test = subsetIndices(ds, spec.testPatients);
   const paths = runPaths(ctx.out, spec.id);
   const timings: Record<string, number> = {};
   let result: { keptEpoch: number; minValLoss: number; history: RunRecord['history']; epochsRun: number; seconds: number };
@@ -243,19 +222,16 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     extra.flattenSize = features.dim;
     await saveHead(paths.model, r.best.kernel, r.best.bias, features.dim);
   } else {
-    const { model: base } = await loadBase(ctx, spec.backbone);
+    const { model: base } = await loadBase(ctx, spec.backbone, info.provenance);
     const k = frozenCount(base.layers.length, ctx.preset.partialFrozenFraction);
     const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, `cut${k}`, info.provenance, data.patchSetHash, info.backend));
     const acts = loadCached(ctx, key);
-    const dense = tf.layers.dense({ units: 3, name: 'dense' });
-    const whole = attachHead(base, { dense });
+    const { whole, split, dense } = splitAtCut(base, k);
     const dim = dense.getWeights()[0].shape[0];
     const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
     const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
     dense.setWeights(w);
     tf.dispose(w);
-    const frozen = new Set(base.layers.slice(0, k));
-    const split = splitModel(whole, (l) => frozen.has(l));
     timings.loadSeconds = (performance.now() - t0) / 1000;
     const r = trainSuffix({ model: split.suffix, activations: acts, labels: ds.labels, train, validation, config: trainCfg });
     result = r;
@@ -306,7 +282,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
         patches: ctx.preset.patches,
         design: ctx.preset.design,
         partialFrozenFraction: ctx.preset.partialFrozenFraction,
-        foldBN: ctx.foldBN ?? true,
+        foldBN: true,
         trainCount: train.length,
         validationCount: validation.length,
         testCount: test.length,

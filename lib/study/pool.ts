@@ -5,10 +5,10 @@
  */
 import * as path from 'path';
 import { TaskPool } from '../util/workers';
-import type { Job, StudyContext } from './jobs';
+import type { ExtractResult, Job, StudyContext } from './jobs';
 import type { WeightsProvenance } from '../types';
 
-/** What a training job needs besides its spec: the backend and weights provenance to record. */
+/** What a job needs besides itself: the backend and the weights provenance the main process resolved (required by training jobs). */
 export type JobInfo = { backend: string; provenance: WeightsProvenance };
 
 /** A job as sent to a study worker (lib/study/worker.ts). */
@@ -27,10 +27,16 @@ export interface TrainJobSummary {
 /** Runs a study job in this thread (also what a study worker does with each task). */
 export async function runStudyTask(ctx: StudyContext, task: StudyTask, onProgress?: (done: number) => void): Promise<unknown> {
   const jobs = require('./jobs') as typeof import('./jobs');
-  if (task.job.type === 'extract') return jobs.runExtractJob(ctx, task.job, onProgress);
+  if (task.job.type === 'extract') return jobs.runExtractJob(ctx, task.job, task.info?.provenance, onProgress);
   if (!task.info) throw new Error(`study job ${task.job.spec.id}: no backend/provenance info given`);
   const rec = await jobs.runTrainJob(ctx, task.job.spec, task.info);
   return { id: rec.id, testMAE: rec.metrics.testMAE.overall, seconds: rec.timings.totalSeconds } satisfies TrainJobSummary;
+}
+
+/** Buffers of a task's result to move rather than copy back to the main thread: an extraction's arrays. */
+export function resultTransfer(result: unknown): ArrayBuffer[] {
+  const arrays = (result as Partial<ExtractResult> | undefined)?.arrays;
+  return arrays ? arrays.map((a) => a.data.buffer as ArrayBuffer) : [];
 }
 
 export class WorkerPool {

@@ -4,21 +4,26 @@
  * resumes; `shard` splits the run list deterministically between machines.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { BACKBONE_NAMES, getBackboneSpec, type BackboneName } from '../backbones/registry';
+import { buildBackbone } from '../backbones';
+import { calibrateBatchNorm, readBatchNormStats } from '../backbones/calibrate';
+import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { makeDesign, type StudyDesign } from '../design/design';
+import { ensureCohort, resultsDirFor } from '../figures/notebook';
+import { toBackboneInput } from '../patches/dataset';
 import type { Regime, RunRecord, WeightsProvenance } from '../types';
 import { gitCommit, machineInfo } from '../util/provenance';
-import { projectRoot, stableStringify, writeJsonAtomic } from '../util/files';
-import { concatRows, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
-import { loadStudyData, patientsOf, type DataSource } from './data';
-import { cacheKeyArgs, calibrationFile, frozenCount, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
-import type { StudyDataset } from './data';
+import { digest, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/files';
+import { Rng, deriveSeed } from '../util/rng';
+import { concatRows, defaultFeatureCacheDir, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
+import { resolveWeights } from '../weights/backbone';
+import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
+import { builder, cacheKeyArgs, calibrationFile, frozenCount, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
 import { collectModels, readRecords, writeSummary } from './summary';
+import { defaultWorkerCount } from '../util/workers';
 
 export interface StudyArgs {
   /** Preset name or a preset object. */
@@ -68,40 +73,6 @@ export interface StudyResult {
   backend: string;
 }
 
-/** Makes the preset's cohort when its manifest is missing; returns the manifest path. */
-export async function ensureCohort(preset: StudyPreset, log: (s: string) => void): Promise<string> {
-  const dir = path.join(projectRoot(), 'results', 'cohorts', preset.cohort);
-  const manifest = path.join(dir, 'manifest.json');
-  if (fs.existsSync(manifest)) return manifest;
-  log(`Generating the synthetic '${preset.cohort}' cohort in ${dir} ...`);
-  const cohort = require('../cohort') as { generateCohort: (a: { preset: string; outDir: string }) => Promise<{ manifestPath: string }> };
-  const r = await cohort.generateCohort({ preset: preset.cohort, outDir: dir });
-  return r.manifestPath;
-}
-
-/** Weights provenance as the workers will record it (decided once, in the main process). */
-function resolveProvenance(weights: string, backbone: string, seed: number, log: (s: string) => void): WeightsProvenance {
-  if (weights === 'random') return { kind: 'random init', seed };
-  const w = require('../weights') as typeof import('../weights');
-  if (weights === 'imagenet') {
-    const found = w.findWeights(backbone as BackboneName);
-    if (!found.path) {
-      log(
-        [
-          '!'.repeat(78),
-          `WARNING: ImageNet weights for ${backbone} are missing (${getBackboneSpec(backbone).weightsFile}).`,
-          `  Using a RANDOM initialisation (seed ${seed}); every record says "random init".`,
-          `  Fetch them with: npm run weights -- fetch ${backbone}`,
-          '!'.repeat(78),
-        ].join('\n'),
-      );
-      return { kind: 'random init', seed };
-    }
-    return w.weightsProvenance(found.path);
-  }
-  return w.weightsProvenance(weights);
-}
-
 /** A progress display: cli-progress bars on a TTY, else a log line every ~10 %. */
 class Progress {
   private bar: { start: (t: number, v: number, p?: object) => void; update: (v: number, p?: object) => void; stop: () => void } | undefined;
@@ -145,20 +116,20 @@ class Progress {
 export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const log = args.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const preset = typeof args.preset === 'string' ? getPreset(args.preset) : structuredClone(args.preset);
-  const out = path.resolve(args.out ?? path.join(projectRoot(), 'results', preset.name));
+  const out = path.resolve(args.out ?? resultsDirFor(preset.name));
   const backbones = args.backbones?.length ? args.backbones : preset.backbones;
   for (const b of backbones) getBackboneSpec(b);
   const regimes: Regime[] = !args.regime ? preset.regimes : args.regime === 'both' ? ['frozen', 'partial'] : [args.regime];
   if (!regimes.every((r) => r === 'frozen' || r === 'partial')) throw new Error(`--regime must be frozen, partial or both, got '${args.regime}'`);
-  const workers = args.workers ?? Math.min(2, os.cpus().length);
+  const workers = args.workers ?? defaultWorkerCount();
   const weights = args.weights ?? 'imagenet';
-  const cacheDir = args.cacheDir ?? path.join(projectRoot(), 'results', 'cache', 'features');
+  const cacheDir = args.cacheDir ?? defaultFeatureCacheDir();
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
 
   // Data and design (main process; lib/patches caches the patches by content).
   const data: DataSource = args.data ?? {
     kind: 'manifest',
-    manifestPath: await ensureCohort(preset, log),
+    manifestPath: await ensureCohort(preset.cohort, log),
     patchConfig: { ...preset.patches },
   };
   const { ds, provenance: dataProv, testPatients } = await loadStudyData(data);
@@ -183,7 +154,6 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     backend: args.backend ?? choice.candidate,
     gitCommit: gitCommit(),
     machine: { ...machineInfo(), workers },
-    foldBN: true,
     calibrateRandomBN: args.calibrateRandomBN ?? true,
   };
 
@@ -205,12 +175,13 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     const backend = backends[0];
     if (backends.some((b) => b !== backend)) throw new Error(`workers chose different backends: ${backends.join(', ')}`);
 
-    // Frozen work, once per backbone: what the pending runs need and the cache lacks.
+    // Frozen work, once per backbone: what the pending runs need and the cache lacks. The weights
+    // are resolved (found, hashed, warned about) once, here; workers load what this decided.
     const prov = new Map<string, WeightsProvenance>();
     const needs: Array<{ backbone: string; kind: string; key: string }> = [];
     for (const r of limited) {
       if (!prov.has(r.backbone)) {
-        const resolved = resolveProvenance(weights, r.backbone, ctx.preset.seed, log);
+        const { provenance: resolved } = await resolveWeights(r.backbone as BackboneName, { weights, seed: ctx.preset.seed, warn: log });
         prov.set(r.backbone, ctx.calibrateRandomBN ? await calibrateRandomInit(ctx, r.backbone, resolved, ds, design, log) : resolved);
       }
       let kind = 'features';
@@ -231,11 +202,12 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
         const blocks = Array.from({ length: chunks }, (_, i) => [Math.floor((i * ds.count) / chunks), Math.floor(((i + 1) * ds.count) / chunks)]).filter(([a, b]) => b > a);
         const seen = new Array(blocks.length).fill(0);
         const tb = performance.now();
+        const provenance = prov.get(need.backbone)!;
         const parts = await Promise.all(
           blocks.map(([start, end], i) =>
             pool.run<ExtractResult>(
-              { type: 'extract', backbone: need.backbone, kind: need.kind, start, end, partPrefix: path.join(cacheDir, `.${need.key}.part${i}`) },
-              undefined,
+              { type: 'extract', backbone: need.backbone, kind: need.kind, start, end },
+              { backend, provenance },
               (done) => {
                 doneAll += done - seen[i];
                 seen[i] = done;
@@ -245,19 +217,8 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
             ),
           ),
         );
-        const arrays = concatRows(
-          parts.map((p) =>
-            p.files.map((f, j) => {
-              const buf = fs.readFileSync(f);
-              const data = new Float32Array(buf.byteLength / 4);
-              new Uint8Array(data.buffer).set(buf);
-              const dim = p.shapes[j].reduce((a, b) => a * b, 1);
-              return { data, rows: p.rows, dim };
-            }),
-          ),
-        );
-        writeFeatureCache(cacheDir, need.key, cacheKeyArgs(ctx, need.backbone, need.kind, prov.get(need.backbone)!, dataProv.patchSetHash, backend), arrays, parts[0].shapes, (performance.now() - tb) / 1000);
-        for (const p of parts) for (const f of p.files) fs.rmSync(f, { force: true });
+        const arrays = concatRows(parts.map((p) => p.arrays));
+        writeFeatureCache(cacheDir, need.key, cacheKeyArgs(ctx, need.backbone, need.kind, provenance, dataProv.patchSetHash, backend), arrays, parts[0].shapes, (performance.now() - tb) / 1000);
       }
       progress.stop();
       extractSeconds = (performance.now() - t0) / 1000;
@@ -308,22 +269,14 @@ async function calibrateRandomInit(
   log: (s: string) => void,
 ): Promise<WeightsProvenance> {
   if (prov.kind !== 'random init') return prov;
-  const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
-  const { calibrateBatchNorm, readBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
-  const { patchesToTensor } = require('../patches/preprocess') as typeof import('../patches/preprocess');
-  const { Rng, deriveSeed } = require('../util/rng') as typeof import('../util/rng');
-  const { writeFileAtomic, digest } = require('../util/files') as typeof import('../util/files');
   const test = new Set(design.testPatients);
-  const patients = [...new Set(ds.patchPatient)].filter((p) => !test.has(p));
+  const patients = patientsOf(ds).filter((p) => !test.has(p));
   const pool: number[] = [];
   for (let i = 0; i < ds.count; i++) if (!test.has(ds.patchPatient[i])) pool.push(i);
   const seed = deriveSeed(ctx.preset.seed, 'bn-calibration', backbone);
   const chosen = new Rng(seed).sample(pool, Math.min(CALIBRATION_IMAGES, pool.length));
-  const area = ds.size * ds.size;
-  const buf = new Float32Array(chosen.length * area);
-  chosen.forEach((r, i) => buf.set(ds.patches.subarray(r * area, (r + 1) * area), i * area));
-  const { model } = await loadBase({ ...ctx, calibrateRandomBN: false }, backbone);
-  const x = patchesToTensor(buf, chosen.length, ds.size, preprocessingOf(backbone));
+  const { model } = await loadBase({ ...ctx, calibrateRandomBN: false }, backbone, prov);
+  const x = toBackboneInput(ds, chosen, preprocessingOf(backbone));
   const report = calibrateBatchNorm(model, x);
   x.dispose();
   const text = JSON.stringify(readBatchNormStats(model));
@@ -340,15 +293,10 @@ const layerCounts = new Map<string, number>();
 async function baseLayerCount(ctx: StudyContext, backbone: string): Promise<number> {
   const k = `${ctx.builderModule ?? ''}|${backbone}|${ctx.preset.patches.size}`;
   if (!layerCounts.has(k)) {
-    const build = ctx.builderModule
-      ? (require(ctx.builderModule) as { buildBackbone: (n: string, a: object) => import('@tensorflow/tfjs').LayersModel }).buildBackbone
-      : (require('../backbones') as { buildBackbone: (n: string, a: object) => import('@tensorflow/tfjs').LayersModel }).buildBackbone;
-    const m = build(backbone, { inputSize: ctx.preset.patches.size, seed: 0 });
+    const build = builder(ctx) ?? buildBackbone;
+    const m = build(backbone as BackboneName, { inputSize: ctx.preset.patches.size, seed: 0 });
     layerCounts.set(k, m.layers.length);
     m.dispose();
   }
   return layerCounts.get(k)!;
 }
-
-/** Backbone names accepted on the command line. */
-export const KNOWN_BACKBONES: readonly string[] = BACKBONE_NAMES;

@@ -4,7 +4,7 @@
  */
 import { serveTasks } from '../util/workers';
 import type { StudyContext } from './jobs';
-import { runStudyTask, type StudyTask } from './pool';
+import { resultTransfer, runStudyTask, type StudyTask } from './pool';
 
 serveTasks<StudyTask, unknown, number, { backend: string }>(__filename, async (raw) => {
   const ctx = raw as StudyContext;
@@ -13,5 +13,6 @@ serveTasks<StudyTask, unknown, number, { backend: string }>(__filename, async (r
   return {
     info: { backend: choice.backend },
     handle: (task, progress) => runStudyTask(ctx, task, progress),
+    transfer: resultTransfer,
   };
 });

@@ -51,12 +51,18 @@ function files(dir: string, key: string, n: number) {
   return { json: path.join(dir, `${key}.json`), data: Array.from({ length: n }, (_, i) => path.join(dir, `${key}${n === 1 ? '' : `.${i}`}.f32`)) };
 }
 
-/** The cached arrays of a key, or null when absent or incomplete (the JSON is written last). */
-export function readFeatureCache(dir: string, key: string): { arrays: FeatureMatrix[]; shapes: number[][] } | null {
+/** The header of a key's cache entry, or null when absent or of another format or key (the JSON is written last). */
+function readHeader(dir: string, key: string): CacheHeader | null {
   const json = path.join(dir, `${key}.json`);
   if (!fs.existsSync(json)) return null;
   const h = JSON.parse(fs.readFileSync(json, 'utf8')) as CacheHeader;
-  if (h.format !== CACHE_FORMAT || h.key !== key) return null;
+  return h.format === CACHE_FORMAT && h.key === key ? h : null;
+}
+
+/** The cached arrays of a key, or null when absent or incomplete (the JSON is written last). */
+export function readFeatureCache(dir: string, key: string): { arrays: FeatureMatrix[]; shapes: number[][] } | null {
+  const h = readHeader(dir, key);
+  if (!h) return null;
   const f = files(dir, key, h.shapes.length);
   const arrays: FeatureMatrix[] = [];
   for (let i = 0; i < h.shapes.length; i++) {
@@ -144,11 +150,9 @@ export function concatRows(parts: FeatureMatrix[][]): FeatureMatrix[] {
 
 /** True when a complete cache entry exists (header and data files of the right size), without reading the data. */
 export function hasFeatureCache(dir: string, key: string): boolean {
-  const json = path.join(dir, `${key}.json`);
-  if (!fs.existsSync(json)) return false;
   try {
-    const h = JSON.parse(fs.readFileSync(json, 'utf8')) as CacheHeader;
-    if (h.format !== CACHE_FORMAT || h.key !== key) return false;
+    const h = readHeader(dir, key);
+    if (!h) return false;
     const f = files(dir, key, h.shapes.length);
     return h.shapes.every((s, i) => fs.existsSync(f.data[i]) && fs.statSync(f.data[i]).size === h.rows * s.reduce((a, b) => a * b, 1) * 4);
   } catch {

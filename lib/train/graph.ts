@@ -3,6 +3,7 @@
  * frozen/trainable cut (partial regime) and folding BatchNormalization into convolutions.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isBatchNormalization } from '../backbones/batch_norm';
 
 type Sym = tf.SymbolicTensor;
 type Kwargs = Record<string, unknown>;
@@ -140,10 +141,72 @@ export function attachHead(
   return tf.model({ inputs: base.inputs, outputs: y, name });
 }
 
+/** The paper's Dense(3) head on its own (layer 'dense'), taking flattened features (input 'features'); model 'head'. */
+export function headModel(dim: number): tf.LayersModel {
+  const inp = tf.input({ shape: [dim], name: 'features' });
+  const dense = tf.layers.dense({ units: 3, name: 'dense' });
+  return tf.model({ inputs: inp, outputs: dense.apply(inp) as Sym, name: 'head' });
+}
+
+/**
+ * The partial regime's model: `base` + Flatten + Dense(3) (layer 'dense'), split after the first
+ * `k` base layers (frozen) into prefix and suffix. `dense` is the head layer, shared by `whole` and `split.suffix`.
+ */
+export function splitAtCut(base: tf.LayersModel, k: number): { whole: tf.LayersModel; split: SplitModel; dense: tf.layers.Layer } {
+  const dense = tf.layers.dense({ units: 3, name: 'dense' });
+  const whole = attachHead(base, { dense });
+  const frozen = new Set(base.layers.slice(0, k));
+  return { whole, split: splitModel(whole, (l) => frozen.has(l)), dense };
+}
+
 const FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
 
-function isBN(layer: tf.layers.Layer): boolean {
-  return layer.getClassName() === 'BatchNormalization';
+/** Whether a BatchNormalization normalises the last axis of its rank-`rank` input (channels last). */
+export function isChannelsLastBatchNorm(bn: tf.layers.Layer, rank = 4): boolean {
+  const axis = (bn.getConfig() as Kwargs).axis as number | number[];
+  const ax = Array.isArray(axis) ? axis : [axis];
+  return ax.length === 1 && (ax[0] === -1 || ax[0] === rank - 1);
+}
+
+/** A BatchNormalization's inference-mode statistics: scale = gamma / sqrt(var + eps), its mean and beta. */
+export function batchNormStats(bn: tf.layers.Layer): { scale: Float64Array; mean: Float32Array; beta: Float32Array | null } {
+  const cfg = bn.getConfig() as Kwargs;
+  const w = bn.getWeights().map((t) => t.dataSync() as Float32Array);
+  let i = 0;
+  const gamma = cfg.scale === false ? null : w[i++];
+  const beta = cfg.center === false ? null : w[i++];
+  const mean = w[i++];
+  const variance = w[i++];
+  const eps = cfg.epsilon as number;
+  const scale = new Float64Array(mean.length);
+  for (let c = 0; c < mean.length; c++) scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps);
+  return { scale, mean, beta };
+}
+
+/**
+ * A convolution's kernel and bias with the following BatchNormalization folded in:
+ * w' = w scale, b' = (b - mean) scale + beta. For SeparableConv2D the pointwise kernel is folded.
+ * `owner` names the caller in errors.
+ */
+export function foldedConvWeights(conv: tf.layers.Layer, bn: tf.layers.Layer, owner: string): { kernel: Float32Array; kernelShape: number[]; bias: Float32Array } {
+  const cls = conv.getClassName();
+  const { scale, mean, beta } = batchNormStats(bn);
+  const C = mean.length;
+  const convW = conv.getWeights();
+  const kernelIdx = cls === 'SeparableConv2D' ? 1 : 0; // the pointwise kernel carries the output channels
+  const kernelT = convW[kernelIdx];
+  const kernel = Float32Array.from(kernelT.dataSync() as Float32Array);
+  const kshape = kernelT.shape;
+  const outC = cls === 'DepthwiseConv2D' ? kshape[2]! * kshape[3]! : kshape[3]!;
+  if (outC !== C) throw new Error(`${owner}: ${conv.name} has ${outC} output channels, ${bn.name} normalises ${C}`);
+  // Channels-last kernels: the output channel is the fastest axis for Conv2D/pointwise ([.., in, out]) and for
+  // depthwise ([kh, kw, in, mult] -> channel in*mult + m), so channel = flat index mod C in every case.
+  for (let j = 0; j < kernel.length; j++) kernel[j] *= scale[j % C];
+  const hasBias = (conv.getConfig() as Kwargs).useBias !== false;
+  const oldBias = hasBias ? (convW[convW.length - 1].dataSync() as Float32Array) : null;
+  const bias = new Float32Array(C);
+  for (let c = 0; c < C; c++) bias[c] = ((oldBias ? oldBias[c] : 0) - mean[c]) * scale[c] + (beta ? beta[c] : 0);
+  return { kernel, kernelShape: kshape, bias };
 }
 
 /**
@@ -165,14 +228,11 @@ export function foldBatchNorm(model: tf.LayersModel): { model: tf.LayersModel; f
   const producer = new Map<number, GraphNode>();
   for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
   for (const n of nodes) {
-    if (!isBN(n.layer) || n.inputs.length !== 1) continue;
+    if (!isBatchNormalization(n.layer) || n.inputs.length !== 1) continue;
     const conv = producer.get(n.inputs[0].id);
     if (!conv || !FOLDABLE.has(conv.layer.getClassName())) continue;
     const cfg = conv.layer.getConfig() as Kwargs;
-    const bnCfg = n.layer.getConfig() as Kwargs;
-    const axis = bnCfg.axis as number | number[];
-    const ax = Array.isArray(axis) ? axis : [axis];
-    if (!(ax.length === 1 && (ax[0] === -1 || ax[0] === 3))) continue;
+    if (!isChannelsLastBatchNorm(n.layer)) continue;
     if (cfg.dataFormat && cfg.dataFormat !== 'channelsLast') continue;
     if (cfg.activation && cfg.activation !== 'linear') continue;
     if ((consumers.get(n.inputs[0].id) ?? 0) !== 1) continue;
@@ -208,39 +268,15 @@ export function foldBatchNorm(model: tf.LayersModel): { model: tf.LayersModel; f
 function foldedConv(conv: tf.layers.Layer, bn: tf.layers.Layer): { layer: tf.layers.Layer; weights: tf.Tensor[] } {
   const cls = conv.getClassName();
   const cfg = { ...(conv.getConfig() as Kwargs), useBias: true, biasInitializer: { className: 'Zeros', config: {} } };
-  const bnCfg = bn.getConfig() as Kwargs;
-  const bnW = bn.getWeights().map((w) => w.dataSync() as Float32Array);
-  let i = 0;
-  const gamma = bnCfg.scale === false ? null : bnW[i++];
-  const beta = bnCfg.center === false ? null : bnW[i++];
-  const mean = bnW[i++];
-  const variance = bnW[i++];
-  const eps = bnCfg.epsilon as number;
-  const C = mean.length;
-  const scale = new Float64Array(C);
-  for (let c = 0; c < C; c++) scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + eps);
-  const convW = conv.getWeights();
-  const kernelIdx = cls === 'SeparableConv2D' ? 1 : 0; // the pointwise kernel carries the output channels
-  const kernel = convW[kernelIdx];
-  const kdata = Float32Array.from(kernel.dataSync() as Float32Array);
-  const kshape = kernel.shape;
-  const outC = cls === 'DepthwiseConv2D' ? kshape[2]! * kshape[3]! : kshape[3]!;
-  if (outC !== C) throw new Error(`foldBatchNorm: ${conv.name} has ${outC} output channels, ${bn.name} normalises ${C}`);
-  // Channels-last kernels: the output channel is the fastest axis for Conv2D/pointwise ([.., in, out]) and for
-  // depthwise ([kh, kw, in, mult] -> channel in*mult + m), so channel = flat index mod C in every case.
-  for (let j = 0; j < kdata.length; j++) kdata[j] *= scale[j % C];
-  const hasBias = (conv.getConfig() as Kwargs).useBias !== false;
-  const oldBias = hasBias ? (convW[convW.length - 1].dataSync() as Float32Array) : null;
-  const bias = new Float32Array(C);
-  for (let c = 0; c < C; c++) bias[c] = ((oldBias ? oldBias[c] : 0) - mean[c]) * scale[c] + (beta ? beta[c] : 0);
+  const { kernel, kernelShape, bias } = foldedConvWeights(conv, bn, 'foldBatchNorm');
   const ctor = tf.serialization.SerializationMap.getMap().classNameMap[cls]?.[0] as unknown as
     | (new (cfg: Kwargs) => tf.layers.Layer)
     | undefined;
   const Layer = ctor ?? (conv.constructor as new (cfg: Kwargs) => tf.layers.Layer);
   const layer = new Layer(cfg);
   const weights: tf.Tensor[] = [];
-  if (cls === 'SeparableConv2D') weights.push(tf.clone(convW[0]));
-  weights.push(tf.tensor(kdata, kshape));
+  if (cls === 'SeparableConv2D') weights.push(tf.clone(conv.getWeights()[0]));
+  weights.push(tf.tensor(kernel, kernelShape));
   weights.push(tf.tensor1d(bias));
   return { layer, weights };
 }

@@ -183,7 +183,11 @@ export class EpochKeeper {
   bestLoss = Infinity;
   keptEpoch = 0;
   private sinceBest = 0;
-  constructor(private readonly patience: number) {}
+  constructor(
+    private readonly patience: number,
+    /** Names the trainer in errors. */
+    private readonly owner = 'trainHead',
+  ) {}
   /** Records an epoch; true when it is the new best (the caller then saves its weights). */
   observe(epoch: number, valLoss: number): boolean {
     if (valLoss < this.bestLoss) {
@@ -201,9 +205,40 @@ export class EpochKeeper {
   }
   /** The kept epoch, with a clear error when no epoch had a finite validation loss. */
   kept(): { keptEpoch: number; minValLoss: number } {
-    if (this.keptEpoch === 0) throw new Error('trainHead: validation loss was never finite (diverged or NaN features)');
+    if (this.keptEpoch === 0) throw new Error(`${this.owner}: validation loss was never finite (diverged or NaN features)`);
     return { keptEpoch: this.keptEpoch, minValLoss: this.bestLoss };
   }
+}
+
+/** trainHead's checks of a feature matrix and its labels (shared by the JS and SIMD trainers). */
+export function checkHeadData(features: FeatureMatrix, labels: Float32Array): void {
+  const { rows, dim, data } = features;
+  if (data.length !== rows * dim) throw new Error(`trainHead: feature data has ${data.length} values, expected ${rows} x ${dim}`);
+  if (labels.length !== rows * 3) throw new Error(`trainHead: labels have ${labels.length} values, expected ${rows} x 3`);
+}
+
+/**
+ * trainHead's checks of a run's row sets, and its initial weights (a copy of args.init, or Glorot
+ * from deriveSeed(seed, 'init')), shared by the JS and SIMD trainers.
+ */
+export function startHeadRun(
+  rows: number,
+  dim: number,
+  args: Pick<HeadTrainArgs, 'train' | 'validation' | 'init'>,
+  cfg: Required<TrainConfig>,
+): DenseWeights {
+  if (args.train.length === 0) throw new Error('trainHead: empty training set');
+  if (args.validation.length === 0) throw new Error('trainHead: empty validation set');
+  for (const set of [args.train, args.validation]) {
+    for (let i = 0; i < set.length; i++) {
+      if (!(set[i] >= 0 && set[i] < rows && Number.isInteger(set[i]))) throw new Error(`trainHead: index ${set[i]} outside 0..${rows - 1}`);
+    }
+  }
+  const w = args.init
+    ? { kernel: Float32Array.from(args.init.kernel), bias: Float32Array.from(args.init.bias), dim: args.init.dim, outputs: args.init.outputs }
+    : glorotDense(dim, 3, deriveSeed(cfg.seed, 'init'));
+  if (w.dim !== dim || w.outputs !== 3) throw new Error(`trainHead: init weights are ${w.dim} x ${w.outputs}, expected ${dim} x 3`);
+  return w;
 }
 
 /** The reference trainer in plain Float32Array loops (see trainHead). */
@@ -211,20 +246,9 @@ export function trainHeadJs(args: HeadTrainArgs): TrainResult<DenseWeights> {
   const cfg = resolveTrainConfig(args.config);
   const { features: X, labels } = args;
   const D = X.dim;
-  if (X.data.length !== X.rows * D) throw new Error(`trainHead: feature data has ${X.data.length} values, expected ${X.rows} x ${D}`);
-  if (labels.length !== X.rows * 3) throw new Error(`trainHead: labels have ${labels.length} values, expected ${X.rows} x 3`);
-  if (args.train.length === 0) throw new Error('trainHead: empty training set');
-  if (args.validation.length === 0) throw new Error('trainHead: empty validation set');
-  for (const set of [args.train, args.validation]) {
-    for (let i = 0; i < set.length; i++) {
-      if (!(set[i] >= 0 && set[i] < X.rows && Number.isInteger(set[i]))) throw new Error(`trainHead: index ${set[i]} outside 0..${X.rows - 1}`);
-    }
-  }
+  checkHeadData(X, labels);
   const t0 = performance.now();
-  const w = args.init
-    ? { kernel: Float32Array.from(args.init.kernel), bias: Float32Array.from(args.init.bias), dim: args.init.dim, outputs: args.init.outputs }
-    : glorotDense(D, 3, deriveSeed(cfg.seed, 'init'));
-  if (w.dim !== D || w.outputs !== 3) throw new Error(`trainHead: init weights are ${w.dim} x ${w.outputs}, expected ${D} x 3`);
+  const w = startHeadRun(X.rows, D, args, cfg);
   const kernel = w.kernel;
   const bias = w.bias;
   const mK = new Float32Array(D * 3);

@@ -10,7 +10,7 @@
  * to trainHead is the caller's decision.
  */
 import { Rng, deriveSeed } from '../util/rng';
-import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, glorotDense, resolveTrainConfig } from './head';
+import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, checkHeadData, resolveTrainConfig, startHeadRun } from './head';
 import { HEAD_WASM_BASE64 } from './wasm/head_wasm';
 
 export class HeadSimdUnavailableError extends Error {
@@ -67,8 +67,7 @@ export class HeadSimdTrainer {
 
   constructor(features: FeatureMatrix, labels: Float32Array) {
     const { rows, dim: D, data } = features;
-    if (data.length !== rows * D) throw new Error(`trainHead: feature data has ${data.length} values, expected ${rows} x ${D}`);
-    if (labels.length !== rows * 3) throw new Error(`trainHead: labels have ${labels.length} values, expected ${rows} x 3`);
+    checkHeadData(features, labels);
     this.rows = rows;
     this.dim = D;
     const FP = Math.ceil(D / 8) * 8; // padded row length: the kernel works on 8 features per pass
@@ -124,16 +123,8 @@ export class HeadSimdTrainer {
     const FP = this.FP;
     const RB = FP * 4;
     const rows = this.rows;
-    if (args.train.length === 0) throw new Error('trainHead: empty training set');
-    if (args.validation.length === 0) throw new Error('trainHead: empty validation set');
-    for (const set of [args.train, args.validation]) {
-      for (let i = 0; i < set.length; i++) {
-        if (!(set[i] >= 0 && set[i] < rows && Number.isInteger(set[i]))) throw new Error(`trainHead: index ${set[i]} outside 0..${rows - 1}`);
-      }
-    }
     const t0 = performance.now();
-    const init = args.init ?? glorotDense(D, 3, deriveSeed(cfg.seed, 'init'));
-    if (init.dim !== D || init.outputs !== 3) throw new Error(`trainHead: init weights are ${init.dim} x ${init.outputs}, expected ${D} x 3`);
+    const init = startHeadRun(rows, D, args, cfg);
     const n = args.train.length;
     const nv = args.validation.length;
     const B = cfg.batchSize;
@@ -204,9 +195,22 @@ export class HeadSimdTrainer {
   }
 }
 
-/** Drop-in for trainHead: copies the features into wasm memory, then trains with the SIMD kernel. */
+/**
+ * The trainer holding each feature array's copy: a study trains many heads on one cached feature
+ * matrix, and the copy into wasm memory is half of a short run's time. Keyed by the arrays
+ * themselves, so a matrix must not be modified in place between runs (the study's caches are not).
+ */
+const trainers = new WeakMap<Float32Array, { labels: Float32Array; rows: number; dim: number; trainer: HeadSimdTrainer }>();
+
+/** Drop-in for trainHead: copies the features into wasm memory (once per feature array), then trains with the SIMD kernel. */
 export function trainHeadSimd(args: HeadTrainArgs): TrainResult<DenseWeights> {
   const t0 = performance.now();
-  const r = new HeadSimdTrainer(args.features, args.labels).train(args);
+  const { features, labels } = args;
+  let held = trainers.get(features.data);
+  if (!held || held.labels !== labels || held.rows !== features.rows || held.dim !== features.dim) {
+    held = { labels, rows: features.rows, dim: features.dim, trainer: new HeadSimdTrainer(features, labels) };
+    trainers.set(features.data, held);
+  }
+  const r = held.trainer.train(args);
   return { ...r, seconds: (performance.now() - t0) / 1000 };
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, deriveSeed } from '../util/rng';
-import { resolveTrainConfig, type EpochLog, type FeatureMatrix, type TrainConfig, type TrainResult } from './head';
+import { EpochKeeper, mseOf, resolveTrainConfig, type EpochLog, type FeatureMatrix, type TrainConfig, type TrainResult } from './head';
 
 /** Keras optimizer_v2 Adam over a list of variables. */
 export class KerasAdam {
@@ -99,9 +99,7 @@ export function trainSuffix(args: SuffixTrainArgs): TrainResult<Float32Array[]> 
   const order = Array.from(args.train, Number);
   const snapshot = () => model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
   let best = snapshot();
-  let bestLoss = Infinity;
-  let keptEpoch = 0;
-  let sinceBest = 0;
+  const keeper = new EpochKeeper(cfg.patience, 'trainSuffix');
   const history: EpochLog[] = [];
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
@@ -122,29 +120,18 @@ export function trainSuffix(args: SuffixTrainArgs): TrainResult<Float32Array[]> 
         tf.dispose([value, ...Object.values(grads), ...xs, yt]);
       }
       const loss = lossSum / order.length;
-      const pv = predictRows(model, acts, args.validation);
-      let se = 0;
-      for (let i = 0; i < args.validation.length; i++) {
-        for (let m = 0; m < 3; m++) se += (pv[i * 3 + m] - labels[args.validation[i] * 3 + m]) ** 2;
-      }
-      const valLoss = se / (args.validation.length * 3);
+      const valLoss = mseOf(predictRows(model, acts, args.validation), labels, args.validation);
       const log = { epoch, loss, valLoss };
       history.push(log);
-      if (valLoss < bestLoss) {
-        bestLoss = valLoss;
-        keptEpoch = epoch;
-        best = snapshot();
-        sinceBest = 0;
-      } else sinceBest++;
-      const stop = args.onEpoch?.(log) === true;
-      if (stop || (cfg.patience > 0 && sinceBest >= cfg.patience)) break;
+      if (keeper.observe(epoch, valLoss)) best = snapshot();
+      if (keeper.shouldStop(args.onEpoch?.(log) === true)) break;
     }
   } finally {
     opt.dispose();
   }
-  if (keptEpoch === 0) throw new Error('trainSuffix: validation loss was never finite');
+  const { keptEpoch, minValLoss } = keeper.kept();
   const ts = best.map((b, i) => tf.tensor(b, model.weights[i].shape as number[]));
   model.setWeights(ts);
   tf.dispose(ts);
-  return { best, keptEpoch, minValLoss: bestLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
+  return { best, keptEpoch, minValLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
 }

@@ -3,24 +3,37 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * Writes a file atomically: data goes to a temporary file in the same folder, which is then
- * renamed over the target, so a crash or kill never leaves a half-written file under the real name.
+ * Makes `file` atomically: `fn` writes a temporary file in the same folder (its path is passed),
+ * which is renamed over `file` once `fn` returns (or its promise resolves), so a crash or kill
+ * never leaves a half-written file under the real name. On failure the temporary file is removed.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function withAtomicTarget<T>(file: string, fn: (tmp: string) => T): T {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
+  const commit = <V>(value: V): V => {
     fs.renameSync(tmp, file);
-  } catch (err) {
+    return value;
+  };
+  const discard = (err: unknown): never => {
     try {
       fs.rmSync(tmp, { force: true });
     } catch {
       /* the temporary file may not exist */
     }
     throw err;
+  };
+  try {
+    const out = fn(tmp);
+    return out instanceof Promise ? (out.then(commit).catch(discard) as T) : commit(out);
+  } catch (err) {
+    return discard(err);
   }
+}
+
+/** Writes a file atomically (see withAtomicTarget). */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  withAtomicTarget(file, (tmp) => fs.writeFileSync(tmp, data));
 }
 
 /** JSON with two-space indentation and a trailing newline, written atomically. */

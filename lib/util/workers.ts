@@ -73,6 +73,11 @@ export function serveTasks<T, R, P = never, I = undefined>(entryFile: string, se
     );
 }
 
+/** Worker threads used when a caller does not say: one per core, at most 2 (the machines this targets). */
+export function defaultWorkerCount(): number {
+  return Math.min(2, os.cpus().length);
+}
+
 /** Settings of a {@link TaskPool}. */
 export interface TaskPoolOptions {
   /** Worker threads. Default min(2, CPUs). */
@@ -85,12 +90,11 @@ export interface TaskPoolOptions {
   label?: string;
 }
 
-interface Slot<I> {
+interface Slot {
   worker: Worker;
   index: number;
   inFlight: number;
   ready: boolean;
-  info?: I;
 }
 
 interface Pending<R, P> {
@@ -105,9 +109,9 @@ interface Pending<R, P> {
  * the pool: every pending and later task rejects with that error.
  */
 export class TaskPool<T, R, P = never, I = undefined> {
-  private readonly slots: Array<Slot<I>> = [];
+  private readonly slots: Array<Slot> = [];
   private readonly queue: Array<{ id: number; task: T; transfer: ArrayBuffer[] }> = [];
-  private readonly pending = new Map<number, Pending<R, P> & { slot?: Slot<I> }>();
+  private readonly pending = new Map<number, Pending<R, P>>();
   private readonly readyAll: Promise<I[]>;
   private readonly perWorker: number;
   private readonly label: string | undefined;
@@ -116,7 +120,7 @@ export class TaskPool<T, R, P = never, I = undefined> {
   private closed = false;
 
   constructor(workerFile: string, opts: TaskPoolOptions = {}) {
-    const n = opts.workers ?? Math.min(2, os.cpus().length);
+    const n = opts.workers ?? defaultWorkerCount();
     if (!(Number.isInteger(n) && n >= 1)) throw new Error(`TaskPool: workers must be an integer >= 1, got ${n}`);
     this.perWorker = Math.max(1, opts.tasksPerWorker ?? 1);
     this.label = opts.label;
@@ -125,14 +129,13 @@ export class TaskPool<T, R, P = never, I = undefined> {
     for (let index = 0; index < n; index++) {
       const wd: PoolWorkerData = { taskPoolEntry: path.resolve(workerFile), data: opts.workerData };
       const worker = new Worker(workerFile, { execArgv: ['--require', tsx], workerData: wd });
-      const slot: Slot<I> = { worker, index, inFlight: 0, ready: false };
+      const slot: Slot = { worker, index, inFlight: 0, ready: false };
       this.slots.push(slot);
       readies.push(
         new Promise<I>((resolve, reject) => {
           worker.on('message', (msg: FromWorker<R, P, I>) => {
             if (msg.type === 'ready') {
               slot.ready = true;
-              slot.info = msg.info;
               resolve(msg.info);
               this.pump();
             } else if (msg.type === 'fatal') {
@@ -181,7 +184,7 @@ export class TaskPool<T, R, P = never, I = undefined> {
     });
   }
 
-  private answer(slot: Slot<I>, msg: Exclude<FromWorker<R, P, I>, { type: 'ready' } | { type: 'fatal' }>): void {
+  private answer(slot: Slot, msg: Exclude<FromWorker<R, P, I>, { type: 'ready' } | { type: 'fatal' }>): void {
     const p = this.pending.get(msg.id);
     if (!p) return;
     if (msg.type === 'progress') {
@@ -200,12 +203,11 @@ export class TaskPool<T, R, P = never, I = undefined> {
     for (let room = true; room && this.queue.length > 0; ) {
       room = false;
       // The least busy ready worker takes the next task.
-      let best: Slot<I> | null = null;
+      let best: Slot | null = null;
       for (const s of this.slots) if (s.ready && s.inFlight < this.perWorker && (!best || s.inFlight < best.inFlight)) best = s;
       if (!best) return;
       const item = this.queue.shift()!;
       best.inFlight++;
-      this.pending.get(item.id)!.slot = best;
       best.worker.postMessage({ type: 'task', id: item.id, task: item.task } satisfies ToWorker<T>, item.transfer);
       room = true;
     }
@@ -214,7 +216,11 @@ export class TaskPool<T, R, P = never, I = undefined> {
   private fail(err: Error): void {
     if (this.failure || this.closed) return;
     this.failure = err;
-    for (const [, p] of this.pending) p.reject(err);
+    this.rejectAll(err);
+  }
+
+  private rejectAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.queue.length = 0;
   }
@@ -223,10 +229,7 @@ export class TaskPool<T, R, P = never, I = undefined> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const err = new Error(`${this.label ?? 'worker'} pool closed`);
-    for (const [, p] of this.pending) p.reject(err);
-    this.pending.clear();
-    this.queue.length = 0;
+    this.rejectAll(new Error(`${this.label ?? 'worker'} pool closed`));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
@@ -238,32 +241,39 @@ function withStack(e: Error, workerStack: string | undefined): Error {
 }
 
 /** Settings of {@link mapInWorkers}. */
-export interface MapInWorkersOptions<R> {
+export interface MapInWorkersOptions<T, R, P = never> {
   /** Worker threads; 0 is not allowed here (callers run in-thread themselves). Default min(2, CPUs, tasks). */
   workers?: number;
   /** Passed to every worker's set-up. */
   workerData?: unknown;
   /** Called as each result arrives (in completion order), with its task index. */
   onResult?: (result: R, index: number) => void;
-  /** Names the workers in errors. */
-  label?: string;
+  /** Called with a task's progress reports, with its task index. */
+  onProgress?: (progress: P, index: number) => void;
+  /** Names a failed task in its error: '<name>: <worker's message>'. Default: the message alone. */
+  taskName?: (task: T, index: number) => string;
 }
 
 /**
  * Runs `tasks` through a worker module that calls {@link serveTasks}, at most `workers` at a time;
  * results come back in task order. The first failure rejects the whole map.
  */
-export async function mapInWorkers<T, R>(workerFile: string, tasks: readonly T[], opts: MapInWorkersOptions<R> = {}): Promise<R[]> {
+export async function mapInWorkers<T, R, P = never>(workerFile: string, tasks: readonly T[], opts: MapInWorkersOptions<T, R, P> = {}): Promise<R[]> {
   if (tasks.length === 0) return [];
-  const n = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.cpus().length), tasks.length));
-  const pool = new TaskPool<T, R, unknown, unknown>(workerFile, { workers: n, workerData: opts.workerData, label: opts.label });
+  const n = Math.max(1, Math.min(opts.workers ?? defaultWorkerCount(), tasks.length));
+  const pool = new TaskPool<T, R, P, unknown>(workerFile, { workers: n, workerData: opts.workerData });
   try {
     return await Promise.all(
       tasks.map((task, i) =>
-        pool.run(task).then((r) => {
-          opts.onResult?.(r, i);
-          return r;
-        }),
+        pool.run(task, { onProgress: opts.onProgress && ((p) => opts.onProgress!(p, i)) }).then(
+          (r) => {
+            opts.onResult?.(r, i);
+            return r;
+          },
+          (err: Error) => {
+            throw opts.taskName ? withStack(new Error(`${opts.taskName(task, i)}: ${err.message}`), err.stack) : err;
+          },
+        ),
       ),
     );
   } finally {

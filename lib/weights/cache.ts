@@ -11,7 +11,8 @@ import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
 import type { WeightsProvenance } from '../types';
-import { BACKBONES, KERAS_WEIGHTS_BASE_URL, getBackboneSpec, type BackboneName } from '../backbones/registry';
+import { withAtomicTarget } from '../util/files';
+import { KERAS_WEIGHTS_BASE_URL, getBackboneSpec, type BackboneName } from '../backbones/registry';
 
 /** Folders to look in; each defaults from the environment. */
 export interface WeightsLocationOptions {
@@ -154,11 +155,9 @@ export async function fetchWeights(name: BackboneName, opts: FetchWeightsOptions
   const spec = getBackboneSpec(name);
   const url = weightsUrl(name, opts.baseUrl);
   const dir = kerasCacheDir(opts.cacheDir);
-  fs.mkdirSync(dir, { recursive: true });
   const target = path.join(dir, weightsBasename(name));
-  const tmp = path.join(dir, `.${weightsBasename(name)}.${process.pid}.${Date.now()}.part`);
   const expectedMd5 = opts.md5 === undefined ? spec.md5 : (opts.md5 ?? undefined);
-  try {
+  await withAtomicTarget(target, async (tmp) => {
     const md5 = await download(url, tmp, {
       idleTimeoutMs: opts.idleTimeoutMs ?? 60000,
       maxRedirects: opts.maxRedirects ?? 5,
@@ -167,12 +166,8 @@ export async function fetchWeights(name: BackboneName, opts: FetchWeightsOptions
     if (expectedMd5 && md5 !== expectedMd5) {
       throw new Error(`Download of ${name} weights from ${url} is corrupt: md5 ${md5}, expected ${expectedMd5}; nothing was written to ${dir}`);
     }
-    fs.renameSync(tmp, target);
-    return target;
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
+  return target;
 }
 
 /** Streams `url` to `file`, following redirects; resolves with the md5 of the bytes. */
@@ -241,9 +236,4 @@ function download(
     });
     req.on('error', (err) => fail(new Error(`Cannot download ${url}: ${err.message}`)));
   });
-}
-
-/** Backbones listed in the registry (for `fetch all`). */
-export function allBackboneNames(): BackboneName[] {
-  return Object.keys(BACKBONES) as BackboneName[];
 }

@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { withAtomicTarget } from '../util/files';
 import type { Attribute as H5Attribute, Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5wasm';
 
 type H5Module = typeof import('h5wasm');
@@ -180,12 +181,6 @@ export async function readKerasH5(file: string, opts: { onlyShapes?: boolean } =
   }
 }
 
-/** Options of loadKerasH5Weights. */
-export interface LoadKerasH5Options {
-  /** Where progress/warning lines go. Default: nowhere. */
-  log?: (line: string) => void;
-}
-
 /** What loadKerasH5Weights did. */
 export interface LoadReport {
   file: string;
@@ -212,7 +207,7 @@ function layersWithWeights(model: tf.LayersModel): tf.layers.Layer[] {
  * Loads Keras legacy HDF5 weights into a built model, by position as Keras does. Every shape is
  * checked before any weight is set, so a bad file leaves the model unchanged.
  */
-export async function loadKerasH5Weights(model: tf.LayersModel, file: string, opts: LoadKerasH5Options = {}): Promise<LoadReport> {
+export async function loadKerasH5Weights(model: tf.LayersModel, file: string): Promise<LoadReport> {
   const contents = await readKerasH5(file);
   const fileLayers = contents.layers;
   const modelLayers = layersWithWeights(model);
@@ -266,7 +261,6 @@ export async function loadKerasH5Weights(model: tf.LayersModel, file: string, op
       tensors.forEach((t) => t.dispose());
     }
   }
-  if (renamed.length && opts.log) opts.log(`${renamed.length} layer names differ between ${file} and the model (loaded by position)`);
   return {
     file,
     layers: fileLayers.length,
@@ -350,47 +344,40 @@ export async function writeKerasH5(file: string, layers: H5Layer[], opts: SaveKe
   const style = opts.style ?? 'keras2';
   const maxBytes = opts.maxAttrBytes ?? 64512;
   const h5 = await loadH5wasm();
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const f = new h5.File(tmp, 'w');
-  let closed = false;
-  try {
-    writeStringListAttr(f, 'layer_names', layers.map((l) => l.name), maxBytes);
-    f.create_attribute('backend', opts.backend ?? 'tensorflow');
-    f.create_attribute('keras_version', opts.kerasVersion ?? (style === 'keras3' ? '3.0.0' : style === 'keras1' ? '1.2.2' : '2.7.0'));
-    const seen = new Set<string>();
-    for (const layer of layers) {
-      if (seen.has(layer.name)) throw new Error(`writeKerasH5 ${file}: duplicate layer name '${layer.name}'`);
-      seen.add(layer.name);
-      const g = ensureGroup(h5, f, layer.name);
-      writeStringListAttr(g, 'weight_names', layer.weights.map((w) => w.name), maxBytes);
-      for (const w of layer.weights) {
-        const size = w.shape.reduce((a, b) => a * b, 1);
-        if (size !== w.data.length) {
-          throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' weight '${w.name}' has ${w.data.length} values for shape ${fmtShape(w.shape)}`);
+  await withAtomicTarget(path.resolve(file), (tmp) => {
+    const f = new h5.File(tmp, 'w');
+    try {
+      writeStringListAttr(f, 'layer_names', layers.map((l) => l.name), maxBytes);
+      f.create_attribute('backend', opts.backend ?? 'tensorflow');
+      f.create_attribute('keras_version', opts.kerasVersion ?? (style === 'keras3' ? '3.0.0' : style === 'keras1' ? '1.2.2' : '2.7.0'));
+      const seen = new Set<string>();
+      for (const layer of layers) {
+        if (seen.has(layer.name)) throw new Error(`writeKerasH5 ${file}: duplicate layer name '${layer.name}'`);
+        seen.add(layer.name);
+        const g = ensureGroup(h5, f, layer.name);
+        writeStringListAttr(g, 'weight_names', layer.weights.map((w) => w.name), maxBytes);
+        for (const w of layer.weights) {
+          const size = w.shape.reduce((a, b) => a * b, 1);
+          if (size !== w.data.length) {
+            throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' weight '${w.name}' has ${w.data.length} values for shape ${fmtShape(w.shape)}`);
+          }
+          const slash = w.name.lastIndexOf('/');
+          const parent = slash < 0 ? g : ensureGroup(h5, g, w.name.slice(0, slash));
+          const leaf = w.name.slice(slash + 1);
+          if (parent.get(leaf)) throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' has two weights named '${w.name}'`);
+          parent.create_dataset({ name: leaf, data: w.data, shape: w.shape, dtype: '<f' });
         }
-        const slash = w.name.lastIndexOf('/');
-        const parent = slash < 0 ? g : ensureGroup(h5, g, w.name.slice(0, slash));
-        const leaf = w.name.slice(slash + 1);
-        if (parent.get(leaf)) throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' has two weights named '${w.name}'`);
-        parent.create_dataset({ name: leaf, data: w.data, shape: w.shape, dtype: '<f' });
       }
-    }
-    f.close();
-    closed = true;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (!closed) {
+    } catch (err) {
       try {
         f.close();
       } catch {
         /* already failing */
       }
+      throw err;
     }
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+    f.close();
+  });
 }
 
 /** Opens or creates the group at `rel` below `root`; h5wasm does not make intermediate groups as h5py does. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { quietCpuBanner, registeredWasmGradientKernels, registerWasmGradientKernels } from '../../lib/backend';
+import { quietCpuBanner, registerWasmGradientKernels } from '../../lib/backend';
 import { tileAsBroadcast } from '../../lib/backend/wasm-tile';
 import { normalValues, onBackend, restoreBackendAfterSuite } from './helpers';
 
@@ -13,7 +13,8 @@ describe('backend/wasm Tile replacement', function () {
   });
 
   it('is registered by registerWasmGradientKernels', () => {
-    assert.ok(registeredWasmGradientKernels().includes('Tile'));
+    // Registering again changes nothing and lists what is registered.
+    assert.ok(registerWasmGradientKernels().includes('Tile'));
   });
 
   it('turns tiling into a low-rank broadcast (hand-checked shapes)', () => {

@@ -107,6 +107,21 @@ describe('train/head_simd', () => {
     assert.equal(stopped.epochsRun, 3);
   });
 
+  it('trainHeadSimd reuses the wasm copy of a feature array, and makes a new one for other labels', () => {
+    const { features, labels } = problem(70, 12, 5);
+    const other = Float32Array.from(labels, (v) => 2 - v);
+    const cfg: TrainConfig = { epochs: 8, learningRate: 1e-2, seed: 3 };
+    const args = { features, train: range(0, 50), validation: range(50, 20), config: cfg };
+    const first = trainHeadSimd({ ...args, labels });
+    // Same arrays again: the held copy gives the same run as a fresh one.
+    assert.deepEqual(trainHeadSimd({ ...args, labels }).best, first.best);
+    // New labels with the same features: trained on those labels, as trainHead is.
+    const js = trainHead({ ...args, labels: other });
+    const simd = trainHeadSimd({ ...args, labels: other });
+    assert.ok(maxAbsDiff(simd.best.kernel, js.best.kernel) <= 1e-4 * Math.max(1, maxAbs(js.best.kernel)), 'kernel follows the new labels');
+    assert.ok(maxAbsDiff(simd.best.kernel, first.best.kernel) > 1e-3, 'not the old labels\' weights');
+  });
+
   it('rejects bad input like trainHead', () => {
     const { features, labels } = problem(20, 5, 1);
     assert.throws(() => trainHeadSimd({ features, labels, train: [], validation: [1] }), /empty training set/);

@@ -105,6 +105,16 @@ describe('util/workers (TaskPool, serveTasks, mapInWorkers)', function () {
     assert.deepEqual(await mapInWorkers(file, []), []);
   });
 
+  it('mapInWorkers passes each task progress report with its index, and names a failed task', async () => {
+    const progress: Array<[number, number]> = [];
+    await mapInWorkers<Task, unknown, number>(file, [4, 5].map((n) => ({ kind: 'square', n })), { workers: 1, workerData: { tag: 'h' }, onProgress: (p, i) => progress.push([i, p]) });
+    assert.deepEqual(progress, [[0, 1], [0, 2], [1, 1], [1, 2]]);
+    await assert.rejects(
+      mapInWorkers<Task, unknown>(file, [{ kind: 'fail' }], { workers: 1, workerData: { tag: 'i' }, taskName: (t, i) => `task ${i} (${t.kind})` }),
+      (e: Error) => e.message === 'task 0 (fail): task failed: bad input' && /fixture-worker\.ts/.test(e.stack ?? ''),
+    );
+  });
+
   it('only the module the pool started serves: a worker module it imports stays silent', async () => {
     const cubes = path.join(dir, 'cube-worker.ts');
     fs.writeFileSync(
