@@ -8,6 +8,7 @@
  * and an extrapolation of the full 'paper' frozen study from timed head epochs.
  */
 import * as os from 'os';
+import { frozenLayerCount } from '../lib/backbones/transfer';
 import { isMainThread } from 'worker_threads';
 import { defaultWorkerCount, serveTasks, TaskPool } from '../lib/util/workers';
 import * as tf from '@tensorflow/tfjs';
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
 
     // Partial regime step (batch 10): cached suffix vs whole model with the frozen prefix in the loop.
     for (const l of base.layers) l.trainable = true;
-    const k = Math.round(0.6 * base.layers.length);
+    const k = frozenLayerCount(base.layers.length);
     const frozen = new Set(base.layers.slice(0, k));
     base.layers.forEach((l) => (l.trainable = !frozen.has(l)));
     const split = splitModel(whole, (l) => frozen.has(l));

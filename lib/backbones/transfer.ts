@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { METRICS, type Regime } from '../types';
 import { deriveSeed } from '../util/rng';
+import { frozenLayerCount } from './freeze';
 
 /** Arguments of {@link buildTransferModel}. */
 export interface TransferModelArgs {
@@ -56,14 +57,8 @@ export function buildTransferModel(base: tf.LayersModel, args: TransferModelArgs
 /** The base of each model made by buildTransferModel, so applyRegime needs no third argument. */
 const BASE_OF = new WeakMap<tf.LayersModel, tf.LayersModel>();
 
-/** The paper's partial regime freezes the first round(0.6 N) layers of the base (InputLayer included). */
-export function frozenLayerCount(baseLayers: number): number {
-  if (!Number.isInteger(baseLayers) || baseLayers < 1) {
-    throw new Error(`frozenLayerCount: the layer count must be a positive integer, got ${baseLayers}`);
-  }
-  // 0.6 N is never exactly k + 0.5 for integer N, so Math.round agrees with Python's round().
-  return Math.round(0.6 * baseLayers);
-}
+// The freeze rule lives in a tfjs-free module so that tables and plans can use it without loading TensorFlow.js.
+export { PAPER_FROZEN_FRACTION, frozenLayerCount } from './freeze';
 
 /** Parameter counts, as Keras's model.summary() reports them. */
 export interface ParamCounts {

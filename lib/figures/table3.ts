@@ -1,5 +1,6 @@
 import { missingFigure, type Figure } from './common';
 import { inputSizeNote, type TableParameterRow } from './params';
+import { frozenLayerCount } from '../backbones/freeze';
 import { tableFigure } from './table';
 
 /** Table III: trainable parameters when the first 60 % of the base model's layers are frozen. */
@@ -15,7 +16,7 @@ export function table3(rows: TableParameterRow[]): Figure {
   const body = rows.map((r) => [
     r.backbone,
     r.layers ?? '',
-    r.frozenLayersPartial ?? (r.layers !== undefined ? Math.round(0.6 * r.layers) : ''),
+    r.frozenLayersPartial ?? (r.layers !== undefined ? frozenLayerCount(r.layers) : ''),
     r.trainablePartial ?? '',
     ...(withTotals
       ? [r.totalParams ?? '', r.trainablePartial !== undefined && r.totalParams ? `${((100 * r.trainablePartial) / r.totalParams).toFixed(1)} %` : '']

@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
+import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
 import { writeJsonAtomic } from '../util/files';
@@ -105,11 +106,6 @@ export async function loadBase(ctx: StudyContext, backbone: string, provenance?:
 /** Preprocessing mode of a backbone (Keras preprocess_input). */
 export function preprocessingOf(backbone: string): PreprocessingMode {
   return getBackboneSpec(backbone).preprocessing;
-}
-
-/** Frozen layer count of the partial regime: round(fraction x len(base.layers)). */
-export function frozenCount(baseLayers: number, fraction: number): number {
-  return Math.round(fraction * baseLayers);
 }
 
 /** The models whose outputs are cached: flattened BN-folded base, or the BN-folded frozen prefix of the partial split. */
@@ -223,7 +219,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     await saveHead(paths.model, r.best.kernel, r.best.bias, features.dim);
   } else {
     const { model: base } = await loadBase(ctx, spec.backbone, info.provenance);
-    const k = frozenCount(base.layers.length, ctx.preset.partialFrozenFraction);
+    const k = frozenLayerCount(base.layers.length, ctx.preset.partialFrozenFraction);
     const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, `cut${k}`, info.provenance, data.patchSetHash, info.backend));
     const acts = loadCached(ctx, key);
     const { whole, split, dense } = splitAtCut(base, k);

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { buildBackbone } from '../backbones';
 import { calibrateBatchNorm, readBatchNormStats } from '../backbones/calibrate';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
+import { frozenLayerCount } from '../backbones/transfer';
 import { makeDesign, type StudyDesign } from '../design/design';
 import { ensureCohort, resultsDirFor } from '../figures/notebook';
 import { toBackboneInput } from '../patches/dataset';
@@ -18,7 +19,7 @@ import { Rng, deriveSeed } from '../util/rng';
 import { concatRows, defaultFeatureCacheDir, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
 import { resolveWeights } from '../weights/backbone';
 import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
-import { builder, cacheKeyArgs, calibrationFile, frozenCount, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
+import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
@@ -187,7 +188,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
       let kind = 'features';
       if (r.regime === 'partial') {
         const layers = await baseLayerCount(ctx, r.backbone);
-        kind = `cut${frozenCount(layers, preset.partialFrozenFraction)}`;
+        kind = `cut${frozenLayerCount(layers, preset.partialFrozenFraction)}`;
       }
       const key = featureCacheKey(cacheKeyArgs(ctx, r.backbone, kind, prov.get(r.backbone)!, dataProv.patchSetHash, backend));
       if (!needs.some((n) => n.key === key) && !hasFeatureCache(cacheDir, key)) needs.push({ backbone: r.backbone, kind, key });

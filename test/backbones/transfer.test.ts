@@ -38,7 +38,7 @@ describe('backbones/transfer', function () {
 
   describe('frozenLayerCount', () => {
     it('is round(0.6 N) (hand values)', () => {
-      assert.deepStrictEqual([19, 22, 86, 132, 154, 175, 427, 780].map(frozenLayerCount), [11, 13, 52, 79, 92, 105, 256, 468]);
+      assert.deepStrictEqual([19, 22, 86, 132, 154, 175, 427, 780].map((n) => frozenLayerCount(n)), [11, 13, 52, 79, 92, 105, 256, 468]);
       assert.throws(() => frozenLayerCount(0), /positive integer, got 0/);
     });
   });

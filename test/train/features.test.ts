@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import { frozenLayerCount } from '../../lib/backbones/transfer';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -42,7 +43,7 @@ describe('train/features: caches equal the whole model', () => {
   it('partial: cached cut activations + suffix = whole transfer model', () => {
     const base = tinyBackbone(16, 2);
     const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
-    const k = Math.round(0.6 * base.layers.length);
+    const k = frozenLayerCount(base.layers.length);
     const split = splitModel(whole, (_l, i) => i < k);
     const { arrays } = runRows(split.prefix, input, 0, N, { batchSize: 5 });
     assert.equal(arrays.length, split.cut.length);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
+import { frozenLayerCount } from '../../lib/backbones/transfer';
 import { foldBatchNorm, splitModel, attachHead, modelNodes } from '../../lib/train/graph';
 import { setupBackend, tinyBackbone, sampleInput, maxAbsDiff } from './helpers';
 
@@ -33,7 +34,7 @@ describe('train/graph', () => {
     const dense = tf.layers.dense({ units: 3, name: 'dense', kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }) });
     const whole = attachHead(base, { dense });
     // Freeze the first 60 % of the base's layers (the paper's rule), input layer included.
-    const k = Math.round(0.6 * base.layers.length);
+    const k = frozenLayerCount(base.layers.length);
     const frozen = new Set(base.layers.slice(0, k).map((l) => l.name));
     const split = splitModel(whole, (l) => frozen.has(l.name));
     assert.ok(split.cut.length >= 2, `cut tensors: ${split.cut.map((c) => c.name)}`);
@@ -72,7 +73,7 @@ describe('train/graph on real backbone builders (random init, 32 x 32)', functio
   it('DenseNet121: the 60 % cut crosses with several tensors and prefix + suffix = whole', () => {
     const base = build('DenseNet121');
     const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
-    const k = Math.round(0.6 * base.layers.length);
+    const k = frozenLayerCount(base.layers.length);
     const frozen = new Set(base.layers.slice(0, k));
     const split = splitModel(whole, (l) => frozen.has(l));
     assert.ok(split.cut.length >= 2, `cut: ${split.cut.map((c) => c.name).join(', ')}`);
