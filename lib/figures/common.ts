@@ -32,7 +32,8 @@ export const COLORS = {
   partial: '#8fb3e8',
   ok: '#1f77b4',
   failed: '#b0b0b0',
-  params: '#d62728',
+  // The paper's Fig. 8 draws the parameter line orange and dashed.
+  params: '#ff7f0e',
   reference: '#555555',
   repeats: ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442'],
 };

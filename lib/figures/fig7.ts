@@ -1,5 +1,5 @@
-import { axisSuffix, COLORS, mean, missingFigure, panelGridLayout, type Figure, type Trace } from './common';
-import { absentBackbones, backbonesOf, describeRun, findRun, orderByParams, randomLabelMAE, studyPlan, type StudyResults } from './results';
+import { axisSuffix, COLORS, mean, missingFigure, PAPER_RANDOM_LABEL_MAE, panelGridLayout, thousands, type Figure, type Trace } from './common';
+import { absentBackbones, backbonesOf, describeRun, findRun, orderByParams, randomLabelMAE, studyPlan, trainableParams, type StudyResults } from './results';
 
 /**
  * Fig. 7: test MAE vs n for the repeated runs ("ensemble") of each backbone on one fold: each
@@ -49,7 +49,10 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
   }
   const layout = panelGridLayout({
     title,
-    panels: backbones.map((b) => ({ text: `<b>${b}</b>` })),
+    panels: backbones.map((b) => {
+      const params = trainableParams(res.runs, b, 'frozen');
+      return { text: `<b>${b}</b>${params !== undefined ? ` (${thousands(params)})` : ''}` };
+    }),
     randomMAE,
     ymax,
     yTitle: 'Test MAE',
@@ -58,7 +61,7 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     extraHeight: 170,
     margin: { l: 70, r: 130, t: 80, b: 110 },
     legend: { x: 1.01, xanchor: 'left', y: 1, font: { size: 11 } },
-    note: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5).`,
+    note: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}; paper ${PAPER_RANDOM_LABEL_MAE}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters).`,
     missing,
     absent: absentBackbones(res.runs),
     footnoteOffset: 58,

@@ -35,7 +35,7 @@ export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     data: [
       { type: 'bar', name: 'frozen', x: backbones, y: frozenY, marker: { color: COLORS.frozen }, offsetgroup: 'frozen', hovertemplate: '%{x}<br>frozen MAE %{y:.3f}<extra></extra>' },
       { type: 'bar', name: 'first 60 % frozen', x: backbones, y: partialY, marker: { color: COLORS.partial }, offsetgroup: 'partial', hovertemplate: '%{x}<br>partial MAE %{y:.3f}<extra></extra>' },
-      { type: 'scatter', mode: 'lines+markers', name: 'trainable parameters (60 % frozen)', x: backbones, y: paramsY, yaxis: 'y2', line: { color: COLORS.params, width: 2 }, marker: { size: 6 }, connectgaps: true, hovertemplate: '%{x}<br>%{y:,} trainable<extra></extra>' },
+      { type: 'scatter', mode: 'lines+markers', name: 'trainable parameters (60 % frozen)', x: backbones, y: paramsY, yaxis: 'y2', line: { color: COLORS.params, width: 2, dash: 'dash' }, marker: { size: 6 }, connectgaps: true, hovertemplate: '%{x}<br>%{y:,} trainable<extra></extra>' },
     ],
     layout: {
       ...baseLayout(title),

@@ -1,4 +1,4 @@
-import { axisSuffix, COLORS, LABEL_NOISE_MAE, missingFigure, panelGridLayout, thousands, type Figure, type Trace } from './common';
+import { axisSuffix, COLORS, LABEL_NOISE_MAE, missingFigure, PAPER_RANDOM_LABEL_MAE, panelGridLayout, thousands, type Figure, type Trace } from './common';
 import { absentBackbones, backbonesOf, describeRun, failedBackbones, findRun, orderByParams, randomLabelMAE, studyPlan, trainableParams, type StudyResults } from './results';
 
 /**
@@ -72,7 +72,7 @@ export function maePanels(
     extraWidth: 100,
     extraHeight: 150,
     margin: { l: 70, r: 20, t: 80, b: 90 },
-    note: `Dashed: random-label MAE (${randomMAE.toFixed(2)}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters). Grey: failed to train.`,
+    note: `Dashed: random-label MAE (${randomMAE.toFixed(2)}; paper ${PAPER_RANDOM_LABEL_MAE}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters). Grey: failed to train.`,
     missing,
     absent: absentBackbones(res.runs),
     footnoteOffset: 40,

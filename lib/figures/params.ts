@@ -32,6 +32,18 @@ export function inputSizeNote(rows: TableParameterRow[]): string | undefined {
 }
 
 /**
+ * The Match cell of Tables II and III: 'yes' / 'NO' against the paper, 'n/a (32 px)' for counts at
+ * another input size, 'no*' for MobileNetV3 (the paper's own inconsistency, footnoted), blank when
+ * either value is unknown.
+ */
+export function paperMatch(row: TableParameterRow, paper: number | undefined, ours: number | undefined): string {
+  if (paper === undefined || ours === undefined) return '';
+  if (row.inputSize !== undefined && row.inputSize !== PAPER_INPUT_SIZE) return `n/a (${row.inputSize} px)`;
+  if (paper === ours) return 'yes';
+  return row.backbone.startsWith('MobileNetV3') ? 'no*' : 'NO';
+}
+
+/**
  * Parameter rows from what is at hand without building models: run records (trainableParams of
  * each regime) completed by the registry (layer counts, the paper's Table II). Fields nobody
  * knows stay undefined and the tables show them as blank.

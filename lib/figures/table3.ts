@@ -1,5 +1,6 @@
+import { BACKBONES, PAPER_MOBILENET_V3_NOTE } from '../backbones/registry';
 import { missingFigure, type Figure } from './common';
-import { inputSizeNote, type TableParameterRow } from './params';
+import { inputSizeNote, paperMatch, type TableParameterRow } from './params';
 import { frozenLayerCount } from '../backbones/freeze';
 import { tableFigure } from './table';
 
@@ -12,19 +13,30 @@ export function table3(rows: TableParameterRow[]): Figure {
   }
   // Total parameters are only known from lib/backbones' parameterTable(); leave the columns out otherwise.
   const withTotals = rows.some((r) => r.totalParams !== undefined);
-  const columns = ['Backbone', 'Layers N', 'Frozen layers', 'Trainable', ...(withTotals ? ['Total parameters', 'Trainable share'] : [])];
-  const body = rows.map((r) => [
-    r.backbone,
-    r.layers ?? '',
-    r.frozenLayersPartial ?? (r.layers !== undefined ? frozenLayerCount(r.layers) : ''),
-    r.trainablePartial ?? '',
-    ...(withTotals
-      ? [r.totalParams ?? '', r.trainablePartial !== undefined && r.totalParams ? `${((100 * r.trainablePartial) / r.totalParams).toFixed(1)} %` : '']
-      : []),
-  ]);
+  const columns = ['Backbone', 'Layers N', 'Frozen layers', 'Trainable (paper)', 'Trainable (ours)', 'Match', ...(withTotals ? ['Total parameters', 'Trainable share'] : [])];
+  const body = rows.map((r) => {
+    const paper = (BACKBONES as Record<string, { tableIIITrainable: number }>)[r.backbone]?.tableIIITrainable;
+    return [
+      r.backbone,
+      r.layers ?? '',
+      r.frozenLayersPartial ?? (r.layers !== undefined ? frozenLayerCount(r.layers) : ''),
+      paper ?? '',
+      r.trainablePartial ?? '',
+      paperMatch(r, paper, r.trainablePartial),
+      ...(withTotals
+        ? [r.totalParams ?? '', r.trainablePartial !== undefined && r.totalParams ? `${((100 * r.trainablePartial) / r.totalParams).toFixed(1)} %` : '']
+        : []),
+    ];
+  });
   const fig = tableFigure(title, columns, body, {
-    width: withTotals ? 860 : 700,
-    note: [inputSizeNote(rows), missing.length ? `No count for: ${missing.join(', ')}` : ''].filter(Boolean).join(' ') || undefined,
+    width: withTotals ? 1000 : 840,
+    note: [
+      inputSizeNote(rows),
+      missing.length ? `No count for: ${missing.join(', ')}` : '',
+      rows.some((r) => r.backbone.startsWith('MobileNetV3')) ? `* ${PAPER_MOBILENET_V3_NOTE}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ') || undefined,
   });
   fig.warnings = missing.length ? [`${title}: no count for ${missing.join(', ')}`] : [];
   return fig;

@@ -99,6 +99,10 @@ describe('figures: Fig. 7 (ensemble)', () => {
     assert.strictEqual((meanTrace.line as { color: string }).color, 'black');
     // legend only once
     assert.strictEqual(fig.data.filter((t) => t.name === 'mean' && t.showlegend).length, 1);
+    // panel titles carry the trainable parameters, as in Figs. 4-5; the note names the paper's 1.3
+    const vggParams = res.runs.find((r) => r.backbone === 'VGG16' && r.regime === 'frozen')!.trainableParams;
+    assert.ok(annotationText(fig.layout).includes(`<b>VGG16</b> (${vggParams.toLocaleString('en-US')})`));
+    assert.match(annotationText(fig.layout), /paper 1\.3\)/);
   });
 
   it('says so when there are no ensemble runs', () => {
@@ -121,6 +125,7 @@ describe('figures: Fig. 8 (frozen vs partial)', () => {
     assert.strictEqual((partial.y as number[])[3], p.metrics.testMAE.overall);
     assert.strictEqual((line.y as number[])[3], p.trainableParams);
     assert.strictEqual(line.yaxis, 'y2');
+    assert.deepStrictEqual(line.line, { color: '#ff7f0e', width: 2, dash: 'dash' }); // orange and dashed, as the paper's
     assert.strictEqual((fig.layout.yaxis2 as { type: string }).type, 'log');
     const f = res.runs.find((r) => r.backbone === 'VGG16' && r.regime === 'frozen' && r.kind === 'fold' && r.fold === p.fold && r.n === p.n)!;
     assert.strictEqual((frozen.y as number[])[3], f.metrics.testMAE.overall);

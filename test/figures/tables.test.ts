@@ -36,9 +36,29 @@ describe('figures: tables', () => {
   it('Table III uses partial counts from the runs and leaves totals out when unknown', () => {
     const { runs } = makeFakeRuns({ seed: 1, backbones: ['VGG16'], folds: 1, sizes: [8], repeats: 1 });
     const fig = table3(parameterRowsFromRuns(runs, ['VGG16']));
-    assert.deepStrictEqual(fig.table!.columns, ['Backbone', 'Layers N', 'Frozen layers', 'Trainable']);
+    assert.deepStrictEqual(fig.table!.columns, ['Backbone', 'Layers N', 'Frozen layers', 'Trainable (paper)', 'Trainable (ours)', 'Match']);
     const partial = runs.find((r) => r.regime === 'partial')!.trainableParams;
-    assert.deepStrictEqual(fig.table!.rows[0], ['VGG16', 19, 11, partial]);
+    assert.deepStrictEqual(fig.table!.rows[0].slice(0, 5), ['VGG16', 19, 11, 12985347, partial]);
+  });
+
+  it("Table III's paper column holds the paper's values; matches, mismatches and MobileNetV3 are marked", () => {
+    const paper: Record<string, number> = {
+      DenseNet121: 3811075, DenseNet169: 6958019, DenseNet201: 10425859, InceptionResNetV2: 36295171, InceptionV3: 15106307,
+      MobileNet: 2675715, MobileNetV2: 1993731, MobileNetV3Large: 2645491, MobileNetV3Small: 770755, ResNet101: 26484227,
+      ResNet101V2: 26471939, ResNet152: 34314755, ResNet152V2: 34298883, ResNet50: 19243267, ResNet50V2: 19234307,
+      VGG16: 12985347, VGG19: 16524803, Xception: 12761595,
+    };
+    // ours: the paper's value except VGG19 (off by one) and MobileNetV3 (tf.keras 2.7 layout)
+    const ours: Record<string, number> = { ...paper, VGG19: 16524802, MobileNetV3Large: 3853491, MobileNetV3Small: 1349123 };
+    const fig = table3(Object.keys(paper).map((b) => ({ backbone: b, layers: 100, trainablePartial: ours[b], inputSize: 80 })));
+    const rows = fig.table!.rows;
+    assert.deepStrictEqual(Object.fromEntries(rows.map((r) => [r[0], r[3]])), paper);
+    const match = Object.fromEntries(rows.map((r) => [r[0], r[5]]));
+    assert.strictEqual(match.VGG16, 'yes');
+    assert.strictEqual(match.VGG19, 'NO');
+    assert.strictEqual(match.MobileNetV3Large, 'no*');
+    assert.strictEqual(rows.filter((r) => r[5] === 'yes').length, 15);
+    assert.match(JSON.stringify(fig.layout.annotations), /tf\.keras 2\.8\+ MobileNetV3 layout/);
   });
 
   it('Table III says what is missing when there is no partial count at all', () => {
