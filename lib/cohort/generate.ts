@@ -16,6 +16,7 @@ import { agreementStats, AgreementStats, chooseRatedLevels, labelFromScores, rat
 import { CohortPreset, CohortPresetName, getPreset } from './presets';
 import { syntheticPatients, PatientVariationConfig, SyntheticPatient } from './patients';
 import { makeProjector, simulatePatient, SimulatedPatient } from './simulate';
+import { measurePointSourceFwhm, type AxisFwhm, type NoiseCorrelation } from './resolution';
 import type { CohortWorkerData, CohortWorkerProgress } from './worker';
 import { defaultWorkerCount, mapInWorkers } from '../util/workers';
 
@@ -75,6 +76,15 @@ export interface CohortReport {
   truesPerSlice100: number;
   trues100PerPatient: number;
   activityOutsideFovMax: number;
+  /**
+   * Resolution and noise texture, in-plane (mean of x and y) and axial: the point-source FWHM of the
+   * preset's chain (noise-free, warm background) and, per count level, the noise autocorrelation
+   * in the brain (means over patients).
+   */
+  resolution: {
+    pointSourceFwhmMm: AxisFwhm;
+    noiseCorrelation: Array<{ countPercent: number; lag1: NoiseCorrelation['lag1']; fwhmMm: AxisFwhm }>;
+  };
   timingsMs: Record<string, number>;
   workers: number;
   machine: ReturnType<typeof machineInfo>;
@@ -207,6 +217,15 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
       meanLabel: labs ? Object.fromEntries(METRICS.map((m) => [m, mean(labs.map((l) => l[m]))])) : null,
     };
   });
+  const tRes = Date.now();
+  const pointSourceFwhmMm = measurePointSourceFwhm(preset);
+  timings.resolution = Date.now() - tRes;
+  const meanAxes = <T extends object>(xs: T[]): T =>
+    Object.fromEntries(Object.keys(xs[0]).map((k) => [k, mean(xs.map((x) => (x as Record<string, number>)[k]))])) as T;
+  const noiseRows = levels.map((level) => {
+    const nc = simulated.map((s) => s.recons.find((r) => r.countPercent === level)!.noiseCorrelation);
+    return { countPercent: level, lag1: meanAxes(nc.map((c) => c.lag1)), fwhmMm: meanAxes(nc.map((c) => c.fwhmMm)) };
+  });
   timings.total = Date.now() - t0;
   const cohortReport: CohortReport = {
     schema: 'pet-iqa/cohort-report@1',
@@ -217,6 +236,7 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
     truesPerSlice100: mean(simulated.map((s) => s.truesPerSlice100)),
     trues100PerPatient: mean(simulated.map((s) => s.trues100)),
     activityOutsideFovMax: Math.max(...simulated.map((s) => s.activityOutsideFov)),
+    resolution: { pointSourceFwhmMm, noiseCorrelation: noiseRows },
     timingsMs: timings,
     workers: nWorkers,
     machine: machineInfo(),
@@ -233,7 +253,7 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
       trues100: s.trues100,
       activityOutsideFov: s.activityOutsideFov,
       timingsMs: s.timingsMs,
-      recons: s.recons.map((r) => ({ id: r.id, countPercent: r.countPercent, prompts: r.prompts, metrics: r.metrics })),
+      recons: s.recons.map((r) => ({ id: r.id, countPercent: r.countPercent, prompts: r.prompts, metrics: r.metrics, noiseCorrelation: r.noiseCorrelation })),
     })),
   });
   progress({ phase: 'done', fraction: 1, patientsDone: patients.length, patientsTotal: patients.length, message: 'done' });

@@ -4,3 +4,4 @@ export * from './image-metrics';
 export * from './raters';
 export * from './simulate';
 export * from './generate';
+export * from './resolution';

@@ -1,6 +1,7 @@
 /**
- * One patient end to end: phantom -> per-slice acquisition at 100 % -> nested thinning to every
- * count level -> OSEM per slice -> 3-D post-filter -> NIfTI (zero-filled full matrix) + metrics.
+ * One patient end to end: phantom -> acquisition at 100 % (per slice, then the axial detector blur
+ * across slices) -> nested thinning to every count level -> OSEM per slice -> 3-D post-filter ->
+ * NIfTI (zero-filled full matrix) + metrics.
  * Runs in a worker thread or in the calling thread; its output depends only on the seed and the
  * patient, never on scheduling.
  */
@@ -12,7 +13,7 @@ import { buildPhantom, centredBox, dilate, gridAffine, Phantom, TemplateSet } fr
 import {
   countsPerBqMlMm,
   DEFAULT_ACQUISITION,
-  expectSlice,
+  expectVolume,
   gaussianFilter3d,
   ParallelProjector,
   poissonRealisation,
@@ -22,6 +23,7 @@ import {
 import { COUNT_LEVELS } from '../types';
 import { deriveSeed, Rng } from '../util/rng';
 import { imageMetrics, ImageMetrics, metricMasks } from './image-metrics';
+import { noiseCorrelation, type NoiseCorrelation } from './resolution';
 import type { CohortPreset } from './presets';
 import type { SyntheticPatient } from './patients';
 
@@ -47,6 +49,8 @@ export interface SimulatedRecon {
   path: string;
   sha256: string;
   metrics: ImageMetrics;
+  /** Noise autocorrelation (image - noise-free reconstruction) in the brain. */
+  noiseCorrelation: NoiseCorrelation;
   /** Total prompts (trues + scatter + randoms) in the simulated slices. */
   prompts: number;
 }
@@ -99,29 +103,18 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
   let trues100 = 0;
   let headActivity = 0;
   let lostActivity = 0;
-  const slices: number[] = [];
-  for (let k = 0; k < nz; k++) {
-    let any = false;
-    for (let p = 0; p < sliceSize && !any; p++) if (ph.head[k * sliceSize + p]) any = true;
-    if (any) slices.push(k);
+  for (let v = 0; v < ph.activity.length; v++) {
+    headActivity += ph.activity[v];
+    if (!circle[v % sliceSize]) lostActivity += ph.activity[v];
   }
   const tSim = Date.now();
+  // All slices' expected data first: the axial detector blur couples neighbouring slices.
+  const expected = expectVolume(projector, ph.activity, ph.mu, support, nz, kappa, acq, d);
+  timings.expect = Date.now() - tSim;
   let tRecon = 0;
-  slices.forEach((k, si) => {
+  expected.forEach((e, si) => {
+    const { k, pixels } = e;
     const off = k * sliceSize;
-    const act = ph.activity.subarray(off, off + sliceSize);
-    const mu = ph.mu.subarray(off, off + sliceSize);
-    const pix: number[] = [];
-    for (let p = 0; p < sliceSize; p++) {
-      headActivity += act[p];
-      if (!circle[p]) {
-        lostActivity += act[p];
-        continue;
-      }
-      if (support[off + p]) pix.push(p);
-    }
-    const pixels = Int32Array.from(pix);
-    const e = expectSlice(projector, act, mu, kappa, acq, pixels);
     const ybar = new Float32Array(e.trues.length);
     for (let i = 0; i < ybar.length; i++) {
       ybar[i] = e.trues[i] + e.background[i];
@@ -151,7 +144,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
     levels.forEach((level, l) => volumes.get(level)!.set(imgs[l], off));
     noiseFree.set(imgs[levels.length], off);
     tRecon += Date.now() - tr;
-    args.onSlice?.(si + 1, slices.length);
+    args.onSlice?.(si + 1, expected.length);
   });
   timings.simulateAndReconstruct = Date.now() - tSim;
   timings.reconstruct = tRecon;
@@ -162,6 +155,8 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
   timings.postFilter = Date.now() - tPost;
 
   const masks = metricMasks(ph);
+  const brainMask = new Uint8Array(ph.brain.length);
+  for (let v = 0; v < brainMask.length; v++) brainMask[v] = ph.brain[v] >= 0.5 ? 1 : 0;
   const depth = patternDepth(ph, patient);
   const ref = volumes.get(100)!;
   const tWrite = Date.now();
@@ -179,6 +174,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
       path: rel,
       sha256,
       metrics: imageMetrics(volumes.get(level)!, ref, noiseFree, ph, masks, depth),
+      noiseCorrelation: noiseCorrelation(volumes.get(level)!, noiseFree, brainMask, box.dims, d),
       prompts: prompts.get(level)!,
     };
   });
@@ -188,8 +184,8 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
     id: patient.meta.id,
     recons,
     trues100,
-    truesPerSlice100: trues100 / Math.max(1, slices.length),
-    slices: slices.length,
+    truesPerSlice100: trues100 / Math.max(1, expected.length),
+    slices: expected.length,
     activityOutsideFov: headActivity > 0 ? lostActivity / headActivity : 0,
     timingsMs: timings,
   };

@@ -2,10 +2,11 @@
  * The acquisition model of one transverse slice and its count realisations.
  *
  * Expected prompts per bin: ybar = kappa * att .* B(A x) + scatter + randoms, with A the strip
- * projector (mm), B the detector blur, att = exp(-A mu) and x in Bq/ml. kappa turns
+ * projector (mm), B the detector blur (radial per slice, axial across slices: axialBlurSinograms), att = exp(-A mu) and x in Bq/ml. kappa turns
  * Bq/ml * mm into counts, so the image scale is absolute (see `countsPerBqMlMm`).
  */
 import type { Rng } from '../util/rng';
+import { fwhmToSigma, gaussianTaps } from './filter';
 import { ParallelProjector, RadialBlur } from './projector';
 
 /** Physics and protocol of the simulated scan. */
@@ -26,6 +27,11 @@ export interface AcquisitionConfig {
   scatterFwhmMm?: number;
   /** Detector resolution FWHM (mm) applied in projection space. Default 4.5 (mMR ~4.3 mm at centre). */
   detectorFwhmMm?: number;
+  /**
+   * Detector resolution FWHM (mm) along the scanner axis, applied to the stack of slice sinograms
+   * (see axialBlurSinograms). Default 4.5, as in-plane: the mMR's axial resolution is about the same.
+   */
+  axialFwhmMm?: number;
   /** Half-life of the tracer (s); decay during the scan is folded into the counts. Default 6586.2 (18F). */
   halfLifeS?: number;
 }
@@ -37,6 +43,7 @@ export const DEFAULT_ACQUISITION: Required<AcquisitionConfig> = {
   randomsFraction: 0.15,
   scatterFwhmMm: 100,
   detectorFwhmMm: 4.5,
+  axialFwhmMm: 4.5,
   halfLifeS: 6586.2,
 };
 
@@ -93,6 +100,87 @@ export function expectSlice(
   const sScale = wideSum > 0 ? scatterTotal / wideSum : 0;
   for (let i = 0; i < background.length; i++) background[i] = sScale * wide[i] + randomsPerBin;
   return { att, trues, background };
+}
+
+/**
+ * The detector's resolution along the scanner axis: each bin of slice k becomes the Gaussian-
+ * weighted sum of the same bin in the neighbouring slices (slice pitch `sliceMm`). With the
+ * in-plane radial blur this is the separable 3-D detector response (A (x) G_z) for direct planes:
+ * the expected data of a 3-D blurred-LOR model, after attenuation, as a real detector blurs them.
+ * Slices beyond the stack are empty (their counts leave the axial FOV). Returns new arrays.
+ */
+export function axialBlurSinograms(sinograms: readonly Float32Array[], fwhmMm: number, sliceMm: number): Float32Array[] {
+  if (!(fwhmMm >= 0)) throw new Error(`axialBlurSinograms: fwhmMm must be >= 0, got ${fwhmMm}`);
+  if (!(sliceMm > 0)) throw new Error(`axialBlurSinograms: sliceMm must be > 0, got ${sliceMm}`);
+  const nz = sinograms.length;
+  if (nz === 0) return [];
+  const len = sinograms[0].length;
+  for (const [k, s] of sinograms.entries()) if (s.length !== len) throw new Error(`axialBlurSinograms: sinogram ${k} has ${s.length} bins, expected ${len}`);
+  const { kernel, radius } = gaussianTaps(fwhmToSigma(fwhmMm) / sliceMm);
+  return sinograms.map((_, k) => {
+    const out = new Float32Array(len);
+    for (let dk = -radius; dk <= radius; dk++) {
+      const src = sinograms[k + dk];
+      if (!src) continue;
+      const w = kernel[dk + radius];
+      for (let i = 0; i < len; i++) out[i] += w * src[i];
+    }
+    return out;
+  });
+}
+
+/** The expected data of one simulated slice of a volume (after the axial blur). */
+export interface VolumeSliceExpectation extends SliceExpectation {
+  /** Slice index k in the volume. */
+  k: number;
+  /** Pixels (indices within the slice) that are reconstructed. */
+  pixels: Int32Array;
+}
+
+/**
+ * Expected prompts at 100 % of every slice of a volume that holds reconstructed pixels: per slice
+ * projection, attenuation, radial blur, scatter and randoms (expectSlice), then the axial detector
+ * blur across the slices (trues and background alike; the background is linear in the trues).
+ * `activity` and `mu` are [n, n, nz] volumes on the projector's grid, `support` marks the pixels
+ * to reconstruct (inside the projector's circle), `sliceMm` the slice pitch.
+ */
+export function expectVolume(
+  projector: ParallelProjector,
+  activity: Float32Array,
+  mu: Float32Array,
+  support: Uint8Array,
+  nz: number,
+  kappa: number,
+  cfg: Required<AcquisitionConfig>,
+  sliceMm: number,
+): VolumeSliceExpectation[] {
+  const sliceSize = projector.nPix;
+  if (activity.length !== sliceSize * nz || mu.length !== activity.length || support.length !== activity.length) {
+    throw new Error(`expectVolume: activity, mu and support must hold ${sliceSize} x ${nz} voxels (got ${activity.length}, ${mu.length}, ${support.length})`);
+  }
+  const circle = new Uint8Array(sliceSize);
+  for (const p of projector.circlePixels()) circle[p] = 1;
+  const slices: VolumeSliceExpectation[] = [];
+  for (let k = 0; k < nz; k++) {
+    const off = k * sliceSize;
+    const pix: number[] = [];
+    for (let p = 0; p < sliceSize; p++) if (circle[p] && support[off + p]) pix.push(p);
+    if (pix.length === 0) continue;
+    const pixels = Int32Array.from(pix);
+    const e = expectSlice(projector, activity.subarray(off, off + sliceSize), mu.subarray(off, off + sliceSize), kappa, cfg, pixels);
+    slices.push({ k, pixels, ...e });
+  }
+  // Neighbours in the stack must be neighbours in the volume for the axial blur.
+  for (let i = 1; i < slices.length; i++) {
+    if (slices[i].k !== slices[i - 1].k + 1) throw new Error(`expectVolume: the support's slices must be contiguous (slice ${slices[i - 1].k} is followed by ${slices[i].k})`);
+  }
+  const trues = axialBlurSinograms(slices.map((s) => s.trues), cfg.axialFwhmMm, sliceMm);
+  const background = axialBlurSinograms(slices.map((s) => s.background), cfg.axialFwhmMm, sliceMm);
+  slices.forEach((s, i) => {
+    s.trues = trues[i];
+    s.background = background[i];
+  });
+  return slices;
 }
 
 /** exp(-A mu) per bin. */
