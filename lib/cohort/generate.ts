@@ -12,7 +12,7 @@ import { COUNT_LEVELS, METRICS } from '../types';
 import { projectRoot, writeJsonAtomic } from '../util/files';
 import { gitCommit, machineInfo } from '../util/provenance';
 import { deriveSeed, Rng } from '../util/rng';
-import { agreementStats, AgreementStats, chooseRatedLevels, labelFromScores, rateImage, RatedScores, RatingModelConfig } from './raters';
+import { agreementStats, AgreementStats, chooseRatedLevels, drawPatientEffect, labelFromScores, rateImage, RatedScores, RatingModelConfig } from './raters';
 import { CohortPreset, CohortPresetName, getPreset } from './presets';
 import { syntheticPatients, PatientVariationConfig, SyntheticPatient } from './patients';
 import { makeProjector, simulatePatient, SimulatedPatient } from './simulate';
@@ -162,10 +162,11 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
   for (const p of patients) {
     const sim = byId.get(p.meta.id)!;
     const ratedLevels = chooseRatedLevels(new Rng(deriveSeed(seed, 'rated-levels', p.meta.id)));
+    const patientEffect = drawPatientEffect(new Rng(deriveSeed(seed, 'patient-effect', p.meta.id)), args.rating);
     for (const r of [...sim.recons].sort((a, b) => a.countPercent - b.countPercent)) {
       const rec: Reconstruction = { id: r.id, patient: p.meta.id, countPercent: r.countPercent, path: r.path, sha256: r.sha256, units: 'Bq/ml' };
       if (ratedLevels.includes(r.countPercent)) {
-        const s = rateImage(r.metrics, new Rng(deriveSeed(seed, 'ratings', p.meta.id, r.countPercent)), args.rating);
+        const s = rateImage(r.metrics, new Rng(deriveSeed(seed, 'ratings', p.meta.id, r.countPercent)), args.rating, patientEffect);
         rated.push(s);
         rec.ratings = s.ratings.map((x) => ({ rater: x.rater, GQR: x.GQR, PR: x.PR, DC: x.DC }));
         if (s.consensus) rec.consensus = { ...s.consensus };

@@ -44,13 +44,16 @@ export const COHORT_PRESETS: Record<CohortPresetName, CohortPreset> = {
   },
   paper: {
     name: 'paper',
-    grid: { dims: [344, 344, 127], voxelMm: 2.09, centreMm: DEFAULT_CENTRE_MM },
-    fovSide: 112,
+    // The head at the top of the axial FOV (vertex ~10 mm below the top slice), the neck and the
+    // upper shoulders below it, as a brain PET-MR positions the patient.
+    grid: { dims: [344, 344, 127], voxelMm: 2.09, centreMm: [DEFAULT_CENTRE_MM[0], DEFAULT_CENTRE_MM[1], -50] },
+    fovSide: 232,
     nAngles: 84,
     postFilterFwhmMm: 4,
     patchSize: 80,
     description:
-      "the paper's protocol: 344x344x127 voxels of 2.09 mm, OSEM 2 it x 21 subsets, 4 mm post-filter; the central 234 mm (112 bins) holding the head is simulated with 84 angles (the mMR's 252 angles : 344 bins ratio)",
+      "the paper's protocol: 344x344x127 voxels of 2.09 mm, OSEM 2 it x 21 subsets, 4 mm post-filter; head, neck and upper shoulders " +
+      'in the field of view; the central 485 mm (232 bins) holding the body is simulated with 84 angles (the mMR\'s 252 angles : 344 bins ratio)',
   },
 };
 

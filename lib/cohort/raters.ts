@@ -45,6 +45,20 @@ export interface RatingModelConfig {
   raters?: RaterProfile[];
   /** SD of the consensus session's score around the latent score. Default 0.15. */
   consensusSd?: number;
+  /**
+   * SD of a patient's reading effect, shared by both raters and all three metrics (some patients
+   * read harsher: anatomy, atrophy, motion the phantom does not model). Default 0.3.
+   */
+  patientSd?: number;
+  /** Correlation of one rater's errors across GQR, PR and DC within one reading. Default 0.5. */
+  errorCorrelation?: number;
+  /**
+   * Detectability index at which a rater sees the patient's hypometabolism pattern with
+   * probability 1/2 (probit slope 1 per unit). Only patients with a pattern. Default 1.5.
+   */
+  visibleHalf?: number;
+  /** PR shift when the rater sees the pattern (+) or misses a pattern that is there (-). Default 0.35. */
+  visibilityShift?: number;
 }
 
 export const DEFAULT_RATING_MODEL: Required<RatingModelConfig> = {
@@ -55,11 +69,29 @@ export const DEFAULT_RATING_MODEL: Required<RatingModelConfig> = {
   detectabilityHalf: 2.2,
   dcWeights: [0.4, 0.6],
   raters: [
-    { name: 'A', bias: { GQR: 0.1, PR: -0.05, DC: 0.05 }, sd: 0.35 },
-    { name: 'B', bias: { GQR: -0.1, PR: 0.1, DC: -0.05 }, sd: 0.35 },
+    { name: 'A', bias: { GQR: 0.1, PR: -0.05, DC: 0.05 }, sd: 0.32 },
+    { name: 'B', bias: { GQR: -0.1, PR: 0.1, DC: -0.05 }, sd: 0.32 },
   ],
   consensusSd: 0.15,
+  patientSd: 0.3,
+  errorCorrelation: 0.5,
+  visibleHalf: 1.5,
+  visibilityShift: 0.35,
 };
+
+/** A patient's reading effect (added to every score of the patient, both raters), drawn once per patient. */
+export function drawPatientEffect(rng: Rng, cfg: RatingModelConfig = {}): number {
+  const c = { ...DEFAULT_RATING_MODEL, ...cfg };
+  return Math.max(-2.5, Math.min(2.5, rng.normal())) * c.patientSd;
+}
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 through erf; |error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
 
 /** Nearest half point in [0, 3]. */
 export function roundHalf(x: number): number {
@@ -73,14 +105,27 @@ export function latentScores(m: ImageMetrics, cfg: RatingModelConfig = {}): Metr
   const sharp = Math.min(1, Math.max(0, m.relativeContrast));
   const noiseTerm = 1 / (1 + Math.pow(Math.max(m.wmNoise, 0) / c.noiseHalf, c.noisePower));
   const GQR = 3 * noiseTerm * (0.8 + 0.2 * sharp);
-  // Pattern detectability: depth seen through the contrast recovery over the regional noise
-  // (plus any misstatement of the pattern relative to the patient's own full-count image).
-  const depth = Math.max(m.patternDepth, c.minPatternDepth);
-  const regionalNoise = Math.hypot(c.regionalNoiseFactor * m.wmNoise, m.deficitError);
-  const d = (depth * Math.max(sharp, 0.05)) / Math.max(regionalNoise, 1e-6);
+  const d = detectability(m, Math.max(m.patternDepth, c.minPatternDepth), c);
   const PR = 3 * (1 - Math.pow(0.5, Math.pow(d / c.detectabilityHalf, 2)));
   const DC = c.dcWeights[0] * GQR + c.dcWeights[1] * PR;
   return { GQR, PR, DC };
+}
+
+/**
+ * Pattern detectability: depth seen through the contrast recovery over the regional noise (plus
+ * any misstatement of the pattern relative to the patient's own full-count image).
+ */
+function detectability(m: ImageMetrics, depth: number, c: Required<RatingModelConfig>): number {
+  const sharp = Math.min(1, Math.max(0, m.relativeContrast));
+  const regionalNoise = Math.hypot(c.regionalNoiseFactor * m.wmNoise, m.deficitError);
+  return (depth * Math.max(sharp, 0.05)) / Math.max(regionalNoise, 1e-6);
+}
+
+/** Probability that a rater sees the patient's own pattern in this image (0 without a pattern). */
+export function patternVisibility(m: ImageMetrics, cfg: RatingModelConfig = {}): number {
+  const c = { ...DEFAULT_RATING_MODEL, ...cfg };
+  if (!(m.patternDepth > 0)) return 0;
+  return normalCdf(detectability(m, m.patternDepth, c) - c.visibleHalf);
 }
 
 export interface RatedScores {
@@ -90,13 +135,27 @@ export interface RatedScores {
   latent: MetricTriple;
 }
 
-/** Both raters score one image; a consensus is simulated where they differ by >= 1. */
-export function rateImage(m: ImageMetrics, rng: Rng, cfg: RatingModelConfig = {}): RatedScores {
+/**
+ * Both raters score one image; a consensus is simulated where they differ by >= 1. Each reading:
+ * latent + rater bias + the patient's effect (shared) + errors correlated across the three metrics
+ * (a common and an own part per metric); for a patient with a pattern, PR (and DC through it,
+ * with its weight) moves up when this rater sees the pattern and down when they miss it.
+ */
+export function rateImage(m: ImageMetrics, rng: Rng, cfg: RatingModelConfig = {}, patientEffect = 0): RatedScores {
   const c = { ...DEFAULT_RATING_MODEL, ...cfg };
   const latent = latentScores(m, c);
+  const visible = patternVisibility(m, c);
+  const rho = Math.min(1, Math.max(0, c.errorCorrelation));
   const ratings = c.raters.map((r) => {
     const s = { rater: r.name } as { rater: string } & MetricTriple;
-    for (const k of METRICS) s[k] = roundHalf(latent[k] + r.bias[k] + rng.normal(0, r.sd));
+    const common = rng.normal();
+    let pr = 0;
+    if (m.patternDepth > 0) pr = rng.uniform(0, 1) < visible ? c.visibilityShift : -c.visibilityShift;
+    const shift: MetricTriple = { GQR: 0, PR: pr, DC: c.dcWeights[1] * pr };
+    for (const k of METRICS) {
+      const err = r.sd * (Math.sqrt(rho) * common + Math.sqrt(1 - rho) * rng.normal());
+      s[k] = roundHalf(latent[k] + r.bias[k] + patientEffect + shift[k] + err);
+    }
     return s;
   });
   const out: RatedScores = { ratings, latent };
@@ -105,7 +164,7 @@ export function rateImage(m: ImageMetrics, rng: Rng, cfg: RatingModelConfig = {}
     const cons = {} as MetricTriple;
     for (const k of METRICS) {
       // Where they agree the consensus keeps their (rounded) mean; where they differ it is re-decided.
-      cons[k] = disputed.includes(k) ? roundHalf(latent[k] + rng.normal(0, c.consensusSd)) : roundHalf((ratings[0][k] + ratings[1][k]) / 2);
+      cons[k] = disputed.includes(k) ? roundHalf(latent[k] + patientEffect + rng.normal(0, c.consensusSd)) : roundHalf((ratings[0][k] + ratings[1][k]) / 2);
     }
     out.consensus = cons;
   }

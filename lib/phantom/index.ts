@@ -3,3 +3,4 @@ export * from './geometry';
 export * from './resample';
 export * from './morphology';
 export * from './phantom';
+export * from './body';

@@ -2,7 +2,8 @@
  * A patient's FDG activity and attenuation phantom on a PET grid box.
  */
 import { Box, gridAffine, patientToTemplate, PatientTransform, PetGrid } from './geometry';
-import { dilate } from './morphology';
+import { bodyTissue, DEFAULT_BODY, type BodyModelConfig } from './body';
+import { distanceTransformSq } from './morphology';
 import { resampleTemplate } from './resample';
 import { CH, NCH, TemplateSet } from './template';
 
@@ -21,14 +22,10 @@ export interface PatientPhantomParams {
   scanStartMin: number;
 }
 
-/** How the head around the brain is modelled. */
+/** How the head around the brain and the body in the field of view are modelled. */
 export interface HeadModelConfig {
-  /** Skull + scalp thickness around the brain mask, mm. Default 10. */
-  shellMm?: number;
-  /** Uptake of the shell relative to white matter (scalp, muscle, bone marrow). Default 0.3. */
-  shellUptake?: number;
-  /** Linear attenuation coefficient of the water-equivalent head, 1/cm. Default 0.096 (511 keV water). */
-  muPerCm?: number;
+  /** CSF, skull, scalp, face, neck and shoulders (lib/phantom/body.ts). Default DEFAULT_BODY. */
+  body?: BodyModelConfig;
   /**
    * Sub-samples per axis when averaging the template into a PET voxel. Default 1: the template
    * handed in is already box-averaged to the PET voxel (boxAverageTemplate), so one sample averages.
@@ -37,7 +34,7 @@ export interface HeadModelConfig {
   /** Half-life of the tracer in minutes (decay from injection to scan start). Default 109.77 (18F). */
   halfLifeMin?: number;
 }
-export const DEFAULT_HEAD: Required<HeadModelConfig> = { shellMm: 10, shellUptake: 0.3, muPerCm: 0.096, supersample: 1, halfLifeMin: 109.77 };
+export const DEFAULT_HEAD: Required<Omit<HeadModelConfig, 'body'>> = { supersample: 1, halfLifeMin: 109.77 };
 
 export interface Phantom {
   grid: PetGrid;
@@ -52,11 +49,14 @@ export interface Phantom {
   brain: Float32Array;
   /** Hypometabolism region weight per voxel (0..1, left and right together), independent of severity. */
   adWeight: Float32Array;
-  /** Head (brain + shell) mask. */
+  /** Body mask: brain, cranial layers, face, neck and shoulders (air cavities inside included). */
   head: Uint8Array;
   /** Bq/ml of uptake 1 (white matter) in this patient. */
   bqPerUptake: number;
 }
+
+/** 511 keV attenuation of brain (water-equivalent), 1/cm. */
+const WATER_MU_PER_CM = 0.096;
 
 /** Bq/ml per SUV: injected activity decayed to scan start, per gram of body (1 g = 1 ml). */
 export function bqPerMlPerSuv(injectedMBq: number, weightKg: number, scanStartMin: number, halfLifeMin = DEFAULT_HEAD.halfLifeMin): number {
@@ -90,19 +90,33 @@ export function buildPhantom(tpl: TemplateSet, grid: PetGrid, box: Box, params: 
     adWeight[v] = gm[v] > 1e-3 ? Math.min(1, adGm / (tpl.uptake.gm * gm[v])) : 0;
   }
   const vox: [number, number, number] = [grid.voxelMm, grid.voxelMm, grid.voxelMm];
-  const headMask = dilate(brainMask, box.dims, vox, head.shellMm);
+  const body = { ...DEFAULT_BODY, ...cfg.body };
+  const brainDist2 = distanceTransformSq(brainMask, box.dims, vox);
+  const headMask = new Uint8Array(n);
   const bqPerUptake = params.wmSuv * bqPerMlPerSuv(params.injectedMBq, params.weightKg, params.scanStartMin, head.halfLifeMin);
   const [aL, aR] = params.adAsymmetry;
-  const muMm = head.muPerCm / 10;
+  const [nx, ny] = box.dims;
+  const q = [0, 0, 0];
   for (let v = 0; v < n; v++) {
-    if (!headMask[v] && brain[v] === 0 && ch[v * NCH + CH.uptake] === 0) continue;
     const o = v * NCH;
+    const i = v % nx;
+    const j = Math.floor(v / nx) % ny;
+    const k = Math.floor(v / (nx * ny));
+    // Voxel centre in template mm (the body shapes live there, so they move with the patient).
+    const p0 = boxToWorld[0][0] * i + boxToWorld[0][1] * j + boxToWorld[0][2] * k + boxToWorld[0][3];
+    const p1 = boxToWorld[1][0] * i + boxToWorld[1][1] * j + boxToWorld[1][2] * k + boxToWorld[1][3];
+    const p2 = boxToWorld[2][0] * i + boxToWorld[2][1] * j + boxToWorld[2][2] * k + boxToWorld[2][3];
+    for (let r = 0; r < 3; r++) q[r] = w2t[r][0] * p0 + w2t[r][1] * p1 + w2t[r][2] * p2 + w2t[r][3];
+    const tissue = bodyTissue(q, Math.sqrt(brainDist2[v]), body);
+    const b = Math.min(1, brain[v]);
+    if (!tissue && b === 0 && ch[o + CH.uptake] === 0) continue;
+    if (tissue || brainMask[v]) headMask[v] = 1;
     const deficit = params.adSeverity * (aL * ch[o + CH.adLeft] + aR * ch[o + CH.adRight]);
     const brainUptake = Math.max(0, ch[o + CH.uptake] - deficit);
-    // Outside the brain the shell fills the rest of the voxel.
-    const shell = headMask[v] ? head.shellUptake * (1 - Math.min(1, brain[v])) : 0;
-    activity[v] = bqPerUptake * (brainUptake + shell);
-    mu[v] = headMask[v] ? muMm : muMm * Math.min(1, brain[v]);
+    // Outside the brain the surrounding tissue fills the rest of the voxel.
+    const rest = tissue ? 1 - b : 0;
+    activity[v] = bqPerUptake * (brainUptake + (tissue ? tissue.uptake * rest : 0));
+    mu[v] = (WATER_MU_PER_CM * b + (tissue ? tissue.muPerCm * rest : 0)) / 10;
   }
   return { grid, box, activity, mu, gm, wm, brain, adWeight, head: headMask, bqPerUptake };
 }

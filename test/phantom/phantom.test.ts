@@ -63,15 +63,22 @@ describe('phantom/template and buildPhantom (ICBM 2009c assets)', function () {
     const unit = 1.7 * bqPerMlPerSuv(230, 75, 98);
     assert.ok(Math.abs(wm / unit - 1) < 0.15, `WM ${wm} vs ${unit}`);
     assert.ok(gm / wm > 2.8 && gm / wm < 4.2, `GM/WM ${gm / wm}`);
-    let headOnly = 0, brainInHead = true;
+    let headOnly = 0, brainInHead = true, bone = 0, air = 0, water = 0;
     const muWater = 0.0096;
     for (let v = 0; v < ph.activity.length; v++) {
       if (ph.brain[v] >= 0.5 && !ph.head[v]) brainInHead = false;
-      if (ph.head[v]) assert.ok(Math.abs(ph.mu[v] - muWater) < 1e-9);
-      if (ph.head[v] && ph.brain[v] === 0) headOnly++;
+      if (ph.brain[v] === 1) assert.ok(Math.abs(ph.mu[v] - muWater) < 1e-9);
+      if (ph.head[v] && ph.brain[v] === 0) {
+        headOnly++;
+        // pure tissue outside the brain: skull (bone), soft tissue (water) or air cavities
+        if (Math.abs(ph.mu[v] - 0.0151) < 1e-9) bone++;
+        else if (ph.mu[v] === 0) air++;
+        else if (Math.abs(ph.mu[v] - muWater) < 1e-9) water++;
+      }
     }
     assert.ok(brainInHead);
-    assert.ok(headOnly > 1000, `shell voxels ${headOnly}`);
+    assert.ok(headOnly > 1000, `voxels outside the brain ${headOnly}`);
+    assert.ok(bone > 200 && water > bone && air > 10, `bone ${bone}, soft ${water}, air ${air}`);
 
     const ad = buildPhantom(avg, grid, box, { ...base, adSeverity: 0.3 });
     let inPattern = 0, inPatternAd = 0, spared = 0, sparedAd = 0;

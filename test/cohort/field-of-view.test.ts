@@ -1,0 +1,43 @@
+import { strict as assert } from 'assert';
+import { getPreset, syntheticPatients } from '../../lib/cohort';
+import { sampleNormalizedPatches } from '../../lib/patches/sampler';
+import { boxAverageTemplate, buildPhantom, centredBox, gridAffine, insideShape, DEFAULT_BODY_SHAPES } from '../../lib/phantom';
+import { gaussianFilter3d } from '../../lib/recon';
+import { Rng } from '../../lib/util/rng';
+import { sharedTemplate } from '../phantom/template-cache';
+
+describe('cohort: field of view of the paper preset (head, neck, shoulders)', function () {
+  this.timeout(300000);
+
+  it('places organs inside the body outline and air inside the head', () => {
+    const outline = DEFAULT_BODY_SHAPES.filter((s) => s.outline);
+    for (const s of DEFAULT_BODY_SHAPES.filter((x) => !x.outline)) {
+      assert.ok(outline.some((o) => insideShape(o, s.centre)), `${s.name} lies outside the outline`);
+    }
+    assert.ok(insideShape(DEFAULT_BODY_SHAPES.find((s) => s.name === 'neck')!, [0, -12, -100]));
+    assert.ok(!insideShape(DEFAULT_BODY_SHAPES.find((s) => s.name === 'neck')!, [0, -12, 0]));
+  });
+
+  it('lets 200-500 of 1000 random 80 x 80 patches per plane pass the 1/8-of-volume-mean rule on a paper-grid phantom', () => {
+    const preset = getPreset('paper');
+    const grid = preset.grid;
+    const d = grid.voxelMm;
+    const tpl = boxAverageTemplate(sharedTemplate(), d);
+    const box = centredBox(grid, preset.fovSide);
+    const ph = buildPhantom(tpl, grid, box, syntheticPatients(1)[0].phantom);
+    // The noise-free image at the system's resolution (point-source FWHM about 6.4 mm, cohort report).
+    const img = gaussianFilter3d(ph.activity, box.dims, 6.4, [d, d, d]);
+    const full = new Float32Array(grid.dims[0] * grid.dims[1] * grid.dims[2]);
+    const [bx, by, bz] = box.dims;
+    for (let k = 0; k < bz; k++) {
+      for (let j = 0; j < by; j++) {
+        const src = bx * (j + by * k);
+        full.set(img.subarray(src, src + bx), box.offset[0] + grid.dims[0] * (box.offset[1] + j + grid.dims[1] * k));
+      }
+    }
+    const vol = { data: full, dims: grid.dims, voxelSize: [d, d, d] as [number, number, number], affine: gridAffine(grid), units: 'Bq/ml' };
+    const s = sampleNormalizedPatches(vol, { size: 80, keep: 1 }, new Rng(1), 'paper phantom');
+    const survivors = Object.fromEntries(s.stats.map((p) => [p.plane, p.survivors]));
+    for (const [plane, n] of Object.entries(survivors)) assert.ok(n >= 200 && n <= 500, `${plane}: ${n} survivors (${JSON.stringify(survivors)})`);
+  });
+});
