@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateCohort, CohortResult, LEVEL_GROUPS, simulatePatient, syntheticPatients, getPreset } from '../../lib/cohort';
+import { agreementStats, chooseRatedLevels, drawPatientEffect, generateCohort, CohortResult, LEVEL_GROUPS, rateImage, RatedScores, simulatePatient, syntheticPatients, getPreset } from '../../lib/cohort';
+import { deriveSeed, Rng } from '../../lib/util/rng';
 import { readNifti } from '../../lib/io';
 import { labelsOf, loadManifest } from '../../lib/manifest';
 import { boxAverageTemplate } from '../../lib/phantom';
@@ -55,6 +56,46 @@ describe('cohort/generateCohort (smoke preset)', function () {
     // Same mean activity at every level (unbiased scale): grey matter within 5 % of the 100 % image.
     for (const r of rows) assert.ok(Math.abs(r.gmMeanBqMl / rows[rows.length - 1].gmMeanBqMl - 1) < 0.05, `GM mean at ${r.countPercent} %`);
     assert.ok(res.report.agreement.scores === 117);
+  });
+
+  it('lowers the noise with the count level for every patient', () => {
+    for (const p of res.patients) {
+      const rs = [...p.recons].sort((a, b) => a.countPercent - b.countPercent);
+      for (let i = 1; i < rs.length; i++) assert.ok(rs[i].metrics.wmNoise < rs[i - 1].metrics.wmNoise, `patient ${p.id}: noise at ${rs[i].countPercent} % not below ${rs[i - 1].countPercent} %`);
+    }
+  });
+
+  it("reports resolution and noise autocorrelation in-plane and axially", () => {
+    const r = res.report.resolution;
+    // smoke voxels are 5.225 mm: the point source spans about one voxel either side
+    assert.ok(r.pointSourceFwhmMm.inPlane > 4 && r.pointSourceFwhmMm.inPlane < 12, JSON.stringify(r.pointSourceFwhmMm));
+    assert.ok(Math.abs(r.pointSourceFwhmMm.axial / r.pointSourceFwhmMm.inPlane - 1) < 0.2, JSON.stringify(r.pointSourceFwhmMm));
+    assert.equal(r.noiseCorrelation.length, 7);
+    for (const row of r.noiseCorrelation) for (const v of [row.lag1.x, row.lag1.y, row.lag1.z]) assert.ok(v > 0 && v < 1, JSON.stringify(row));
+  });
+
+  it("keeps the paper's rater statistics: ~91 % within 0.5, ~10 of 117 by consensus, random-label MAE ~1.3", () => {
+    const a = res.report.agreement;
+    assert.ok(a.within05 >= 0.85 && a.within05 <= 0.96, `within 0.5: ${a.within05}`);
+    assert.ok(a.consensusScores >= 4 && a.consensusScores <= 18, `consensus: ${a.consensusScores}`);
+    assert.ok(a.randomLabelMAE >= 1.15 && a.randomLabelMAE <= 1.45, `random-label MAE: ${a.randomLabelMAE}`);
+    // Averaged over 40 rating seeds on the same images the figures sit close to the paper's.
+    let within = 0, cons = 0, mae = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const rated: RatedScores[] = [];
+      for (const p of res.patients) {
+        const levels = chooseRatedLevels(new Rng(deriveSeed(seed, 'rated-levels', p.id)));
+        const effect = drawPatientEffect(new Rng(deriveSeed(seed, 'patient-effect', p.id)));
+        for (const r of p.recons) if (levels.includes(r.countPercent)) rated.push(rateImage(r.metrics, new Rng(deriveSeed(seed, 'ratings', p.id, r.countPercent)), {}, effect));
+      }
+      const st = agreementStats(rated);
+      within += st.within05 / 40;
+      cons += st.consensusScores / 40;
+      mae += st.randomLabelMAE / 40;
+    }
+    assert.ok(within > 0.89 && within < 0.93, `mean within 0.5: ${within}`);
+    assert.ok(cons > 8 && cons < 12.5, `mean consensus scores: ${cons}`);
+    assert.ok(mae > 1.2 && mae < 1.4, `mean random-label MAE: ${mae}`);
   });
 
   it('gives the same bytes for the same seed, whichever thread simulates a patient', async () => {

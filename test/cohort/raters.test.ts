@@ -6,6 +6,7 @@ import {
   labelFromScores,
   latentScores,
   LEVEL_GROUPS,
+  patternVisibility,
   rateImage,
   roundHalf,
 } from '../../lib/cohort';
@@ -80,5 +81,55 @@ describe('cohort/raters', () => {
     // Within 0.5 on most scores (the paper: 91 %), and the disagreements are the consensus scores.
     assert.ok(st.within05 > 0.8 && st.within05 < 0.98, `agreement ${st.within05}`);
     assert.equal(st.consensusScores, Math.round(900 * (1 - st.within05)));
+  });
+
+  it("adds the patient effect to every score of both raters, and correlates one reading's errors across metrics", () => {
+    const m = metrics({ wmNoise: 0.2 });
+    const latent = latentScores(m);
+    const n = 3000;
+    const err: number[][] = [[], [], []];
+    let shifted = 0, plain = 0;
+    for (let i = 0; i < n; i++) {
+      const a = rateImage(m, new Rng(i), {}, 0);
+      const b = rateImage(m, new Rng(i), {}, 0.5);
+      plain += (a.ratings[0].GQR + a.ratings[1].GQR) / (2 * n);
+      shifted += (b.ratings[0].GQR + b.ratings[1].GQR) / (2 * n);
+      (['GQR', 'PR', 'DC'] as const).forEach((k, j) => err[j].push(a.ratings[0][k] - latent[k]));
+    }
+    assert.ok(Math.abs(shifted - plain - 0.5) < 0.05, `patient effect moves GQR by ${shifted - plain}`);
+    const corr = (x: number[], y: number[]) => {
+      const mx = x.reduce((s, v) => s + v, 0) / x.length, my = y.reduce((s, v) => s + v, 0) / y.length;
+      let sxy = 0, sxx = 0, syy = 0;
+      for (let i = 0; i < x.length; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ** 2; syy += (y[i] - my) ** 2; }
+      return sxy / Math.sqrt(sxx * syy);
+    };
+    // rounding to half points dilutes the 0.5 correlation of the errors a little
+    assert.ok(corr(err[0], err[1]) > 0.3, `GQR-PR error correlation ${corr(err[0], err[1])}`);
+    assert.ok(corr(err[0], err[2]) > 0.3, `GQR-DC error correlation ${corr(err[0], err[2])}`);
+    // without the common part the errors are independent
+    const ind: number[][] = [[], []];
+    for (let i = 0; i < n; i++) {
+      const a = rateImage(m, new Rng(i), { errorCorrelation: 0 });
+      ind[0].push(a.ratings[0].GQR - latent.GQR);
+      ind[1].push(a.ratings[0].PR - latent.PR);
+    }
+    assert.ok(Math.abs(corr(ind[0], ind[1])) < 0.06, `independent: ${corr(ind[0], ind[1])}`);
+  });
+
+  it('raises PR when the rater sees the patient\'s pattern and lowers it when a pattern is missed', () => {
+    const seen = metrics({ wmNoise: 0.05, patternDepth: 0.25 });
+    const hidden = metrics({ wmNoise: 0.3, patternDepth: 0.05 }); // a shallow pattern under noise
+    assert.ok(patternVisibility(seen) > 0.95, `${patternVisibility(seen)}`);
+    assert.ok(patternVisibility(hidden) < 0.25, `${patternVisibility(hidden)}`);
+    assert.equal(patternVisibility(metrics({ wmNoise: 0.05, patternDepth: 0 })), 0);
+    const meanPR = (m: ImageMetrics, shift: number) => {
+      let s = 0;
+      for (let i = 0; i < 2000; i++) s += rateImage(m, new Rng(i), { visibilityShift: shift }).ratings[0].PR / 2000;
+      return s;
+    };
+    // seen: PR above the no-shift model; missed: below it
+    const mid = metrics({ wmNoise: 0.4, patternDepth: 0.25 }); // seen with p = 0.84, latent PR ~1.8 (no clipping)
+    assert.ok(meanPR(mid, 0.35) > meanPR(mid, 0) + 0.12);
+    assert.ok(meanPR(hidden, 0.35) < meanPR(hidden, 0) - 0.15);
   });
 });
