@@ -76,6 +76,12 @@ async function main(): Promise<void> {
     `\nRaters: agreement within 0.5 on ${(100 * a.within05).toFixed(1)} % of ${a.scores} scores (paper 91 %); ` +
       `consensus on ${a.consensusScores} (paper 10 of 117); labels mean ${a.labelMean.toFixed(2)} sd ${a.labelSd.toFixed(2)}; random-label MAE ${a.randomLabelMAE.toFixed(2)} (paper ~1.3)`,
   );
+  const ps = r.resolution.pointSourceFwhmMm;
+  const nc = r.resolution.noiseCorrelation.find((x) => x.countPercent === 1) ?? r.resolution.noiseCorrelation[0];
+  console.log(
+    `Resolution: point source FWHM ${ps.inPlane.toFixed(2)} mm in-plane, ${ps.axial.toFixed(2)} mm axial; ` +
+      `noise autocorrelation FWHM at ${nc.countPercent} % ${nc.fwhmMm.inPlane.toFixed(2)} mm in-plane, ${nc.fwhmMm.axial.toFixed(2)} mm axial`,
+  );
   console.log(`\nTime: ${secs.toFixed(1)} s with ${r.workers} worker(s) (template ${(r.timingsMs.template / 1000).toFixed(1)} s, simulation ${(r.timingsMs.simulate / 1000).toFixed(1)} s). Report: ${result.reportPath}`);
 }
 

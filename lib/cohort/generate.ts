@@ -188,7 +188,7 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
     synthetic: true,
     description:
       `SYNTHETIC cohort (pet-iqa ${preset.name} preset, seed ${seed}): digital FDG brain phantoms from the ICBM 2009c template ` +
-      `with the Table I demographics, 2-D slice-wise acquisition model and OSEM ${(preset.osem?.iterations ?? DEFAULT_OSEM.iterations)} it x ` +
+      `with the Table I demographics, head, neck and shoulders in the field of view, slice-wise projection with radial and axial detector blur, OSEM ${(preset.osem?.iterations ?? DEFAULT_OSEM.iterations)} it x ` +
       `${(preset.osem?.subsets ?? DEFAULT_OSEM.subsets)} subsets, ${preset.postFilterFwhmMm} mm post-filter, ${preset.grid.dims.join('x')} voxels of ${preset.grid.voxelMm} mm; ` +
       'ratings by two simulated raters (see docs/synthetic-cohort.md). Not patient data.',
     raters: ['A', 'B'],
