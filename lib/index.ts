@@ -17,6 +17,7 @@ export * from './weights';
 export * from './train';
 export * from './study';
 export * from './figures';
+export * from './workspace';
 export * from './score';
 export * from './accel';
 

@@ -17,6 +17,8 @@ import type { KeptModelMeta } from '../study/summary';
 import { METRICS, type PreprocessingMode, type WeightsProvenance } from '../types';
 import { attachHead, foldBatchNorm, splitModel } from '../train/graph';
 import { digest } from '../util/files';
+import { findWeights, hashFileSync, loadBackboneWithWeights, loadTfjsWeights } from '../weights';
+import { applyBatchNormStats } from '../backbones/calibrate';
 
 /** A backbone builder (lib/backbones' buildBackbone, or a test double). */
 export type BackboneBuildFn = (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
@@ -157,11 +159,10 @@ function memberDirs(dir: string, meta: ScoringModelMeta): string[] {
  */
 function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScoringModelOptions): string {
   const w = meta.weights as Extract<WeightsProvenance, { kind: 'imagenet' }>;
-  const wmod = require('../weights') as typeof import('../weights');
   const spec = getBackboneSpec(meta.backbone);
   const candidates: string[] = [];
   if (w.file) candidates.push(path.resolve(w.file));
-  const found = wmod.findWeights(spec.name, { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir });
+  const found = findWeights(spec.name, { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir });
   for (const s of found.searched) if (!candidates.includes(s)) candidates.push(s);
   const existing = candidates.filter((c) => fs.existsSync(c) && fs.statSync(c).isFile());
   if (existing.length === 0) {
@@ -173,7 +174,7 @@ function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScori
   }
   const seen: string[] = [];
   for (const f of existing) {
-    const sha = wmod.hashFileSync(f).sha256;
+    const sha = hashFileSync(f).sha256;
     if (sha === w.sha256) return f;
     seen.push(`${f} has sha256 ${sha}`);
   }
@@ -190,7 +191,6 @@ export function scoringModelName(dir: string): string {
 
 /** Reads a TensorFlow.js model.json's weights into `model`, naming the member folder in errors. */
 async function loadMemberWeights(dir: string, member: string, model: tf.LayersModel): Promise<void> {
-  const { loadTfjsWeights } = require('../weights') as typeof import('../weights');
   const file = path.join(dir, member, 'model.json');
   try {
     await loadTfjsWeights(model, file);
@@ -209,7 +209,6 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
   const meta = readModelMeta(abs);
   const members = memberDirs(abs, meta);
   const backbone = getBackboneSpec(meta.backbone).name;
-  const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
   let weightsFile: string | undefined;
   let weightsArg: string;
   let seed = 0;
@@ -235,7 +234,6 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
     const text = fs.readFileSync(file, 'utf8');
     const sha = digest(text);
     if (sha !== cal.sha256) throw new ScoringModelError(abs, `'${cal.file}' has sha256 ${sha}, meta.json says ${cal.sha256}`);
-    const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
     try {
       applyBatchNormStats(base, JSON.parse(text), file);
     } catch (err) {

@@ -5,12 +5,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { compileInference, type InferenceFn } from '../accel';
+import { applyBatchNormStats } from '../backbones/calibrate';
 import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
 import { writeJsonAtomic } from '../util/files';
+import { loadBackboneWithWeights } from '../weights/backbone';
+import { saveTfjsModel } from '../weights/tfjs';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
 import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } from '../train/features';
@@ -85,7 +89,6 @@ export function calibrationFile(backbone: string): string {
  * The random init's seed is one per study (the builders derive per-layer seeds from it).
  */
 export async function loadBase(ctx: StudyContext, backbone: string, provenance?: WeightsProvenance): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
-  const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
   const loaded = await loadBackboneWithWeights(backbone as BackboneName, {
     weights: ctx.weights,
     inputSize: ctx.preset.patches.size,
@@ -97,7 +100,6 @@ export async function loadBase(ctx: StudyContext, backbone: string, provenance?:
   if (loaded.provenance.kind === 'random init' && ctx.calibrateRandomBN) {
     const file = path.join(ctx.out, calibrationFile(backbone));
     if (!fs.existsSync(file)) throw new Error(`${file}: calibrated BatchNormalization statistics of random-init ${backbone} are missing (the runner measures them before extraction)`);
-    const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
     applyBatchNormStats(loaded.model, JSON.parse(fs.readFileSync(file, 'utf8')), file);
   }
   return loaded;
@@ -124,7 +126,7 @@ export function cacheKeyArgs(ctx: StudyContext, backbone: string, kind: string, 
 }
 
 const baseCache = new Map<string, { model: tf.LayersModel; provenance: WeightsProvenance }>();
-const extractCache = new Map<string, { model: tf.LayersModel; fast: import('../accel').InferenceFn }>();
+const extractCache = new Map<string, { model: tf.LayersModel; fast: InferenceFn }>();
 
 /** Extracts features/activations of patches [start, end); `provenance` is the main process' resolution of the weights. */
 export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenance?: WeightsProvenance, onProgress?: (done: number) => void): Promise<ExtractResult> {
@@ -147,7 +149,6 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenan
     }
     const model = extractionModel(base.model, job.kind);
     // Same outputs as model.predict to float32 precision, with activations fused into the convolutions.
-    const { compileInference } = require('../accel') as typeof import('../accel');
     entry = { model, fast: compileInference(model) };
     extractCache.set(mk, entry);
   }
@@ -179,7 +180,6 @@ export function runPaths(out: string, id: string) {
 
 /** Saves a Dense(3) head as a TensorFlow.js layers model (input = flattened features). */
 export async function saveHead(dir: string, kernel: Float32Array, bias: Float32Array, dim: number): Promise<void> {
-  const { saveTfjsModel } = require('../weights') as typeof import('../weights');
   const m = headModel(dim);
   const w = [tf.tensor2d(kernel, [dim, 3]), tf.tensor1d(bias)];
   m.setWeights(w);
@@ -240,7 +240,6 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     extra.frozenLayers = k;
     extra.baseLayers = base.layers.length;
     extra.cut = split.cut;
-    const { saveTfjsModel } = require('../weights') as typeof import('../weights');
     await saveTfjsModel(split.suffix, paths.model);
     whole.dispose();
     baseCache.clear();

@@ -5,12 +5,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as cp from 'cli-progress';
+import { initBackend } from '../backend';
 import { buildBackbone } from '../backbones';
 import { calibrateBatchNorm, readBatchNormStats } from '../backbones/calibrate';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { frozenLayerCount } from '../backbones/transfer';
 import { makeDesign, type StudyDesign } from '../design/design';
-import { ensureCohort, resultsDirFor } from '../figures/notebook';
+import { ensureCohort } from '../workspace/cohort';
+import { resultsDirFor } from '../workspace/paths';
 import { toBackboneInput } from '../patches/dataset';
 import type { Regime, RunRecord, WeightsProvenance } from '../types';
 import { gitCommit, machineInfo } from '../util/provenance';
@@ -87,7 +90,6 @@ class Progress {
     this.total = total;
     this.lastLogged = -1;
     if (this.useBars) {
-      const cp = require('cli-progress') as typeof import('cli-progress');
       const b = new cp.SingleBar({ format: `${label.padEnd(9)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {info}`, hideCursor: true, etaBuffer: 20 }, cp.Presets.shades_classic);
       b.start(total, 0, { info: '' });
       this.bar = b;
@@ -143,7 +145,6 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     }
   } else writeJsonAtomic(designFile, design);
 
-  const { initBackend } = require('../backend') as typeof import('../backend');
   const choice = await initBackend(args.backend ? { backend: args.backend } : {});
   const ctx: StudyContext = {
     out,
