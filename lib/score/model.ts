@@ -348,7 +348,7 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
 export interface KeptModelEntry {
   dir: string;
   name: string;
-  backbone: string;
+  backbone: BackboneName;
   regime: string;
   kind: string;
   weights: WeightsProvenance['kind'];
@@ -374,7 +374,7 @@ export function listKeptModels(resultsDir: string): KeptModelEntry[] {
     out.push({
       dir: d,
       name: scoringModelName(d),
-      backbone: meta.backbone,
+      backbone: getBackboneSpec(meta.backbone).name,
       regime: meta.regime,
       kind: meta.kind,
       weights: meta.weights.kind,

@@ -44,11 +44,21 @@ export interface StudyContext {
   calibrateRandomBN?: boolean;
 }
 
+/**
+ * What an extraction job caches: the flattened frozen base (frozen regime), or the activations at
+ * the partial regime's cut after `frozenLayers` frozen base layers.
+ */
+export type ExtractTarget = { kind: 'features' } | { kind: 'cut'; frozenLayers: number };
+
+/** The target's tag in cache keys and logs: 'features' or `cut<k>` (the cache keys' spelling since format 1). */
+export function extractTargetTag(target: ExtractTarget): string {
+  return target.kind === 'features' ? 'features' : `cut${target.frozenLayers}`;
+}
+
 export interface ExtractJob {
   type: 'extract';
-  backbone: string;
-  /** 'features' or `cut<k>`. */
-  kind: string;
+  backbone: BackboneName;
+  target: ExtractTarget;
   start: number;
   end: number;
 }
@@ -79,7 +89,7 @@ export function builder(ctx: Pick<StudyContext, 'builderModule'>): BuildFn | und
 }
 
 /** Where a random-init backbone's calibrated BN statistics live, relative to the results (and model) folder. */
-export function calibrationFile(backbone: string): string {
+export function calibrationFile(backbone: BackboneName): string {
   return path.join('calibration', `${backbone}.bn.json`);
 }
 
@@ -88,8 +98,8 @@ export function calibrationFile(backbone: string): string {
  * resolution of them (nothing is found or hashed again). Warnings are the main process' job.
  * The random init's seed is one per study (the builders derive per-layer seeds from it).
  */
-export async function loadBase(ctx: StudyContext, backbone: string, provenance?: WeightsProvenance): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
-  const loaded = await loadBackboneWithWeights(backbone as BackboneName, {
+export async function loadBase(ctx: StudyContext, backbone: BackboneName, provenance?: WeightsProvenance): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
+  const loaded = await loadBackboneWithWeights(backbone, {
     weights: ctx.weights,
     inputSize: ctx.preset.patches.size,
     seed: ctx.preset.seed,
@@ -106,23 +116,21 @@ export async function loadBase(ctx: StudyContext, backbone: string, provenance?:
 }
 
 /** Preprocessing mode of a backbone (Keras preprocess_input). */
-export function preprocessingOf(backbone: string): PreprocessingMode {
+export function preprocessingOf(backbone: BackboneName): PreprocessingMode {
   return getBackboneSpec(backbone).preprocessing;
 }
 
 /** The models whose outputs are cached: flattened BN-folded base, or the BN-folded frozen prefix of the partial split. */
-export function extractionModel(base: tf.LayersModel, kind: string): tf.LayersModel {
-  if (kind === 'features') {
+export function extractionModel(base: tf.LayersModel, target: ExtractTarget): tf.LayersModel {
+  if (target.kind === 'features') {
     const m = foldBatchNorm(base).model;
     return tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${base.name}_features` });
   }
-  const k = /^cut(\d+)$/.exec(kind);
-  if (!k) throw new Error(`extractionModel: unknown kind '${kind}'`);
-  return foldBatchNorm(splitAtCut(base, Number(k[1])).split.prefix).model;
+  return foldBatchNorm(splitAtCut(base, target.frozenLayers).split.prefix).model;
 }
 
-export function cacheKeyArgs(ctx: StudyContext, backbone: string, kind: string, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
-  return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind };
+export function cacheKeyArgs(ctx: StudyContext, backbone: BackboneName, target: ExtractTarget, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
+  return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind: extractTargetTag(target) };
 }
 
 const baseCache = new Map<string, { model: tf.LayersModel; provenance: WeightsProvenance }>();
@@ -132,7 +140,7 @@ const extractCache = new Map<string, { model: tf.LayersModel; fast: InferenceFn 
 export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenance?: WeightsProvenance, onProgress?: (done: number) => void): Promise<ExtractResult> {
   const t0 = performance.now();
   const { ds } = await loadStudyData(ctx.data);
-  const mk = `${job.backbone}|${job.kind}`;
+  const mk = `${job.backbone}|${extractTargetTag(job.target)}`;
   let entry = extractCache.get(mk);
   if (!entry) {
     // One backbone at a time per worker: drop the previous ones (memory).
@@ -147,7 +155,7 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenan
       base = await loadBase(ctx, job.backbone, provenance);
       baseCache.set(job.backbone, base);
     }
-    const model = extractionModel(base.model, job.kind);
+    const model = extractionModel(base.model, job.target);
     // Same outputs as model.predict to float32 precision, with activations fused into the convolutions.
     entry = { model, fast: compileInference(model) };
     extractCache.set(mk, entry);
@@ -204,7 +212,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   const extra: Record<string, unknown> = {};
   const trainCfg = resolveTrainConfig({ ...(spec.regime === 'frozen' ? ctx.preset.frozenTrain : ctx.preset.partialTrain), seed: spec.seed });
   if (spec.regime === 'frozen') {
-    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, 'features', info.provenance, data.patchSetHash, info.backend));
+    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, { kind: 'features' }, info.provenance, data.patchSetHash, info.backend));
     const [features] = loadCached(ctx, key);
     timings.loadSeconds = (performance.now() - t0) / 1000;
     const r = trainHead({ features, labels: ds.labels, train, validation, config: trainCfg });
@@ -220,7 +228,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   } else {
     const { model: base } = await loadBase(ctx, spec.backbone, info.provenance);
     const k = frozenLayerCount(base.layers.length, ctx.preset.partialFrozenFraction);
-    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, `cut${k}`, info.provenance, data.patchSetHash, info.backend));
+    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, { kind: 'cut', frozenLayers: k }, info.provenance, data.patchSetHash, info.backend));
     const acts = loadCached(ctx, key);
     const { whole, split, dense } = splitAtCut(base, k);
     const dim = dense.getWeights()[0].shape[0];

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import type { BackboneName } from '../backbones/registry';
 import type { PreprocessingMode, WeightsProvenance } from '../types';
 import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
 import type { FeatureMatrix } from './head';
@@ -14,7 +15,7 @@ const CACHE_FORMAT = 1;
 
 /** What determines a cached array; its hash is the file name. */
 export interface FeatureCacheKeyArgs {
-  backbone: string;
+  backbone: BackboneName;
   /** ImageNet file sha256, or 'random init' + seed. */
   weights: WeightsProvenance;
   /** PatchDataset.key */
@@ -22,7 +23,7 @@ export interface FeatureCacheKeyArgs {
   backend: string;
   inputSize: number;
   preprocessing: PreprocessingMode;
-  /** 'features' (flattened base output) or 'cut<k>' (activations at a cut after k frozen layers). */
+  /** 'features' (flattened base output) or 'cut<k>' (activations at a cut after k frozen layers): lib/study's extractTargetTag. */
   kind: string;
 }
 

@@ -17,6 +17,10 @@ export * from './head_common';
  * Trains Dense(3) with MSE and exact Keras Adam on mini-batches in a seeded shuffled order each
  * epoch, keeping the weights of the epoch with the lowest validation loss (first one on ties, as
  * Keras' ModelCheckpoint(save_best_only) does).
+ *
+ * Runs the wasm SIMD kernel (head_simd.ts) when it compiles, else the plain-JS loops (trainHeadJs).
+ * Environment: `PET_IQA_HEAD_JS=1` forces the plain-JS loops (to compare or debug the kernel; the
+ * two agree to float32 precision, see test/train/head_simd.test.ts).
  */
 export function trainHead(args: HeadTrainArgs): TrainResult<DenseWeights> {
   // The WebAssembly SIMD kernel (same seeds, order and Keras Adam; equal to float32 precision) is
