@@ -15,6 +15,7 @@ export * from './design';
 export * from './backbones';
 export * from './weights';
 export * from './train';
+export * from './transfer';
 export * from './study';
 export * from './figures';
 export * from './workspace';

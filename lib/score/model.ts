@@ -15,7 +15,7 @@ import type { PatchSamplerConfig, Plane } from '../patches/sampler';
 import { PLANES } from '../patches/sampler';
 import type { KeptModelMeta } from '../study/summary';
 import { METRICS, type PreprocessingMode, type WeightsProvenance } from '../types';
-import { attachHead, foldBatchNorm, splitModel } from '../train/graph';
+import { compileFrozen, frozenExtractor, frozenPrefix, headModel, partialSplit } from '../transfer';
 import { digest } from '../util/files';
 import { findWeights, hashFileSync, loadBackboneWithWeights, loadTfjsWeights } from '../weights';
 import { applyBatchNormStats } from '../backbones/calibrate';
@@ -77,6 +77,11 @@ export interface ScoringModel {
    * one Float32Array of count x 3 (GQR, PR, DC) per member.
    */
   predict(patches: Float32Array, count: number): Float32Array[];
+  /**
+   * What the frozen part outputs for `count` grey patches, per output flattened to count x dim: the
+   * features (frozen regime) or cut activations (partial) the study cached for the same patches.
+   */
+  frozenOutputs(patches: Float32Array, count: number): Float32Array[];
   dispose(): void;
 }
 
@@ -244,22 +249,19 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
   const batchSize = opts.batchSize ?? 32;
   const disposables: Array<{ dispose(): void }> = [base];
   try {
-    let features: (x: tf.Tensor4D) => tf.Tensor[];
+    // The frozen part is built and compiled exactly as the study's extraction (lib/transfer), so the
+    // features scoring computes are the ones the heads/suffixes were trained on.
+    let frozenPart: tf.LayersModel;
     let heads: Array<(feats: tf.Tensor[]) => tf.Tensor>;
     if (meta.regime === 'frozen') {
-      // The same extractor the study cached features with: BN folded, then Flatten.
-      const m = foldBN ? foldBatchNorm(base).model : base;
-      const extractor = tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${backbone}_features` });
-      const dim = extractor.outputs[0].shape[1] as number;
+      frozenPart = frozenExtractor(base, { foldBatchNorm: foldBN });
+      const dim = frozenPart.outputs[0].shape[1] as number;
       if (dim !== meta.flattenSize) {
         throw new ScoringModelError(abs, `the rebuilt ${backbone} at ${meta.inputSize}x${meta.inputSize} gives ${dim} features, meta.json 'flattenSize' says ${meta.flattenSize}`);
       }
-      features = (x) => [extractor.predict(x) as tf.Tensor];
       heads = [];
       for (const mm of members) {
-        const inp = tf.input({ shape: [dim], name: 'features' });
-        const dense = tf.layers.dense({ units: 3, name: 'dense' });
-        const head = tf.model({ inputs: inp, outputs: dense.apply(inp) as tf.SymbolicTensor, name: 'head' });
+        const head = headModel(dim);
         disposables.push(head);
         await loadMemberWeights(abs, mm, head);
         heads.push((f) => head.predict(f[0]) as tf.Tensor);
@@ -268,14 +270,12 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
       if (base.layers.length !== meta.baseLayers) {
         throw new ScoringModelError(abs, `the rebuilt ${backbone} has ${base.layers.length} layers, meta.json 'baseLayers' says ${meta.baseLayers}`);
       }
-      const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
-      const frozen = new Set(base.layers.slice(0, meta.frozenLayers));
-      const split = splitModel(whole, (l) => frozen.has(l));
+      const { split } = partialSplit(base, meta.frozenLayers!);
       // Auto-numbered tensor names (re_lu_20) depend on what the process built before; shapes must agree.
       const want = meta.cut!.map((c) => c.shape.join('x')).join(', ');
       const got = split.cut.map((c) => c.shape.join('x')).join(', ');
       if (want !== got) throw new ScoringModelError(abs, `the cut after ${meta.frozenLayers} frozen layers gives tensors [${got}], meta.json 'cut' says [${want}]`);
-      const prefix = foldBN ? foldBatchNorm(split.prefix).model : split.prefix;
+      frozenPart = frozenPrefix(split, { foldBatchNorm: foldBN });
       const suffix = split.suffix;
       // One suffix, member weights swapped in before each member's pass (ensembles of the partial regime).
       const memberWeights: tf.Tensor[][] = [];
@@ -285,16 +285,24 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
         memberWeights.push(ws);
         disposables.push({ dispose: () => tf.dispose(ws) });
       }
-      features = (x) => {
-        const y = prefix.predict(x);
-        return Array.isArray(y) ? y : [y];
-      };
       heads = memberWeights.map((ws) => (f) => {
         if (memberWeights.length > 1) suffix.setWeights(ws);
         return suffix.predict(f.length === 1 ? f[0] : f) as tf.Tensor;
       });
     }
+    const compiled = compileFrozen(frozenPart);
+    disposables.push(compiled);
+    const features = (x: tf.Tensor4D) => compiled.runAll([x]);
     const size = meta.inputSize;
+    /** Runs `step` over `count` patches in batches of `batchSize`, as the study's extraction does. */
+    const inBatches = (data: Float32Array, count: number, step: (x: tf.Tensor4D, start: number) => void): void => {
+      const area = size * size;
+      if (data.length < count * area) throw new Error(`predict: ${data.length} values cannot hold ${count} patches of ${size}x${size}`);
+      for (let s = 0; s < count; s += batchSize) {
+        const n = Math.min(batchSize, count - s);
+        tf.tidy(() => step(patchesToTensor(data.subarray(s * area, (s + n) * area), n, size, meta.preprocessing as PreprocessingMode), s));
+      }
+    };
     const p = meta.patches as unknown as Record<string, unknown>;
     const patches: ScoringPatchConfig = {
       size,
@@ -318,19 +326,17 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
       weights: meta.weights,
       weightsFile,
       predict(data: Float32Array, count: number): Float32Array[] {
-        const area = size * size;
-        if (data.length < count * area) throw new Error(`predict: ${data.length} values cannot hold ${count} patches of ${size}x${size}`);
         const out = heads.map(() => new Float32Array(count * 3));
-        for (let s = 0; s < count; s += batchSize) {
-          const n = Math.min(batchSize, count - s);
-          const ys = tf.tidy(() => {
-            const x = patchesToTensor(data.subarray(s * area, (s + n) * area), n, size, meta.preprocessing as PreprocessingMode);
-            const f = features(x);
-            return heads.map((h) => h(f));
-          });
-          ys.forEach((y, k) => out[k].set(y.dataSync() as Float32Array, s * 3));
-          tf.dispose(ys);
-        }
+        inBatches(data, count, (x, s) => {
+          const f = features(x);
+          heads.forEach((h, k) => out[k].set(h(f).dataSync() as Float32Array, s * 3));
+        });
+        return out;
+      },
+      frozenOutputs(data: Float32Array, count: number): Float32Array[] {
+        const dims = frozenPart.outputs.map((t) => t.shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1));
+        const out = dims.map((d) => new Float32Array(count * d));
+        inBatches(data, count, (x, s) => features(x).forEach((f, i) => out[i].set(f.dataSync() as Float32Array, s * dims[i])));
         return out;
       },
       dispose() {

@@ -5,20 +5,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { compileInference, type InferenceFn } from '../accel';
+import type { InferenceFn } from '../accel/compile';
 import { applyBatchNormStats } from '../backbones/calibrate';
 import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
-import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
 import { writeJsonAtomic } from '../util/files';
 import { loadBackboneWithWeights } from '../weights/backbone';
 import { saveTfjsModel } from '../weights/tfjs';
+import { compileFrozen, extractionModel, extractTargetTag, frozenLayerCount, partialSplit, saveHead, type ExtractTarget } from '../transfer';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
 import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } from '../train/features';
-import { foldBatchNorm, headModel, splitAtCut } from '../train/graph';
 import { glorotDense, predictHead, resolveTrainConfig, trainHead, type FeatureMatrix } from '../train/head';
 import { predictRows, trainSuffix } from '../train/suffix';
 import { loadStudyData, type DataSource } from './data';
@@ -42,17 +41,6 @@ export interface StudyContext {
   machine: Record<string, unknown>;
   /** Random-init backbones get the BN statistics measured by the runner (`<out>/calibration/`). Default false here; the runner sets it. */
   calibrateRandomBN?: boolean;
-}
-
-/**
- * What an extraction job caches: the flattened frozen base (frozen regime), or the activations at
- * the partial regime's cut after `frozenLayers` frozen base layers.
- */
-export type ExtractTarget = { kind: 'features' } | { kind: 'cut'; frozenLayers: number };
-
-/** The target's tag in cache keys and logs: 'features' or `cut<k>` (the cache keys' spelling since format 1). */
-export function extractTargetTag(target: ExtractTarget): string {
-  return target.kind === 'features' ? 'features' : `cut${target.frozenLayers}`;
 }
 
 export interface ExtractJob {
@@ -120,15 +108,6 @@ export function preprocessingOf(backbone: BackboneName): PreprocessingMode {
   return getBackboneSpec(backbone).preprocessing;
 }
 
-/** The models whose outputs are cached: flattened BN-folded base, or the BN-folded frozen prefix of the partial split. */
-export function extractionModel(base: tf.LayersModel, target: ExtractTarget): tf.LayersModel {
-  if (target.kind === 'features') {
-    const m = foldBatchNorm(base).model;
-    return tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${base.name}_features` });
-  }
-  return foldBatchNorm(splitAtCut(base, target.frozenLayers).split.prefix).model;
-}
-
 export function cacheKeyArgs(ctx: StudyContext, backbone: BackboneName, target: ExtractTarget, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
   return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind: extractTargetTag(target) };
 }
@@ -156,8 +135,7 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenan
       baseCache.set(job.backbone, base);
     }
     const model = extractionModel(base.model, job.target);
-    // Same outputs as model.predict to float32 precision, with activations fused into the convolutions.
-    entry = { model, fast: compileInference(model) };
+    entry = { model, fast: compileFrozen(model) };
     extractCache.set(mk, entry);
   }
   const fast = entry.fast;
@@ -184,16 +162,6 @@ function loadCached(ctx: StudyContext, key: string): FeatureMatrix[] {
 /** Paths of a run's outputs. */
 export function runPaths(out: string, id: string) {
   return { record: path.join(out, 'runs', `${id}.json`), model: path.join(out, 'runs', `${id}.model`) };
-}
-
-/** Saves a Dense(3) head as a TensorFlow.js layers model (input = flattened features). */
-export async function saveHead(dir: string, kernel: Float32Array, bias: Float32Array, dim: number): Promise<void> {
-  const m = headModel(dim);
-  const w = [tf.tensor2d(kernel, [dim, 3]), tf.tensor1d(bias)];
-  m.setWeights(w);
-  tf.dispose(w);
-  await saveTfjsModel(m, dir);
-  m.dispose();
 }
 
 /** Runs one training run and writes `<out>/runs/<id>.model/` then `<out>/runs/<id>.json` (last, atomically). */
@@ -230,7 +198,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     const k = frozenLayerCount(base.layers.length, ctx.preset.partialFrozenFraction);
     const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, { kind: 'cut', frozenLayers: k }, info.provenance, data.patchSetHash, info.backend));
     const acts = loadCached(ctx, key);
-    const { whole, split, dense } = splitAtCut(base, k);
+    const { whole, split, dense } = partialSplit(base, k);
     const dim = dense.getWeights()[0].shape[0];
     const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
     const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
