@@ -15,8 +15,10 @@ export * from './design';
 export * from './backbones';
 export * from './weights';
 export * from './train';
+export * from './transfer';
 export * from './study';
 export * from './figures';
+export * from './workspace';
 export * from './score';
 export * from './accel';
 

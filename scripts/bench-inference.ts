@@ -14,7 +14,7 @@ import * as os from 'os';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { buildBackbone } from '../lib/backbones';
+import { buildBackbone, getBackboneSpec } from '../lib/backbones';
 import { compileInference, FeatureWorkerPool } from '../lib/accel';
 import { Rng } from '../lib/util/rng';
 
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     );
   };
 
-  for (const name of opts.backbones.split(',').filter(Boolean)) {
+  for (const name of opts.backbones.split(',').filter(Boolean).map((b) => getBackboneSpec(b).name)) {
     const model = buildBackbone(name, { inputSize: size });
     const x = tf.tensor4d(data, [batch, size, size, 3]);
     show(

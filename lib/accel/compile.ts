@@ -31,14 +31,6 @@ type FusedActivation = 'linear' | 'relu' | 'relu6';
 
 /** Options of {@link compileInference}. */
 export interface CompileInferenceOptions {
-  /** Fold BatchNormalization into the preceding convolution. Default true. */
-  foldBatchNorm?: boolean;
-  /** Fuse relu / relu6 into the preceding convolution or standalone BN. Default true. */
-  fuseActivations?: boolean;
-  /** Fold ZeroPadding2D into a following 'valid' convolution's explicit padding. Default true. */
-  foldPadding?: boolean;
-  /** Run standalone BN as a 1x1 depthwise conv (one XNNPACK pass) instead of mul + add. Default true. */
-  batchNormAsDepthwise?: boolean;
   /**
    * Run Conv2D layers (and SeparableConv2D's pointwise half) with the indirect-GEMM kernel of
    * lib/backend/wasm-igemm.ts instead of XNNPACK. Default: true when the backend is wasm and the kernel
@@ -134,10 +126,6 @@ function bnScaleOffset(bn: tf.layers.Layer): { scale: Float64Array; offset: Floa
  */
 export function compileInference(model: tf.LayersModel, opts: CompileInferenceOptions = {}): InferenceFn {
   const o: Required<CompileInferenceOptions> = {
-    foldBatchNorm: opts.foldBatchNorm ?? true,
-    fuseActivations: opts.fuseActivations ?? true,
-    foldPadding: opts.foldPadding ?? true,
-    batchNormAsDepthwise: opts.batchNormAsDepthwise ?? true,
     igemm: (opts.igemm ?? true) && igemmUnavailableReason() === null,
   };
   const nodes = modelNodes(model);
@@ -173,7 +161,6 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
 
   /** The activation node following `t` that can be fused, if any. */
   const fusableActivation = (t: Sym): { node: GraphNode; act: FusedActivation } | null => {
-    if (!o.fuseActivations) return null;
     const next = soleConsumer(t);
     if (!next || next.inputs.length !== 1) return null;
     const act = activationOf(next.layer);
@@ -186,7 +173,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     const cfg = cfgOf(n.layer);
 
     // ZeroPadding2D feeding only a 'valid' conv: handled by the conv.
-    if (cls === 'ZeroPadding2D' && o.foldPadding && isChannelsLast(cfg)) {
+    if (cls === 'ZeroPadding2D' && isChannelsLast(cfg)) {
       const next = soleConsumer(n.outputs[0]);
       const ncfg = next ? cfgOf(next.layer) : {};
       // Not SeparableConv2D: tf.depthwiseConv2d (unfused) takes no explicit padding.
@@ -235,7 +222,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     let name = conv.layer.name;
 
     // Fold a following BN (only when the conv itself is linear: BN after a nonlinearity does not fold).
-    const bnNode = o.foldBatchNorm && ownAct === 'linear' ? soleConsumer(out) : null;
+    const bnNode = ownAct === 'linear' ? soleConsumer(out) : null;
     if (bnNode && isBatchNormalization(bnNode.layer) && bnNode.inputs.length === 1 && isChannelsLastBatchNorm(bnNode.layer)) {
       ({ kernel: kdata, bias } = foldedConvWeights(conv.layer, bnNode.layer, 'compileInference'));
       absorbed.add(bnNode);
@@ -304,7 +291,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     let name = bn.layer.name;
     const f = fusableActivation(out);
     const rank4 = bn.inputs[0].rank === 4;
-    if (f && rank4 && o.batchNormAsDepthwise) {
+    if (f && rank4) {
       act = f.act;
       absorbed.add(f.node);
       summary.fusedActivations++;
@@ -312,9 +299,9 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
       name += `+${f.node.layer.name}`;
     }
     summary.standaloneBatchNorms++;
-    const scaleT = keep(rank4 && o.batchNormAsDepthwise ? tf.tensor4d(Float32Array.from(scale), [1, 1, C, 1]) : tf.tensor1d(Float32Array.from(scale)));
+    const scaleT = keep(rank4 ? tf.tensor4d(Float32Array.from(scale), [1, 1, C, 1]) : tf.tensor1d(Float32Array.from(scale)));
     const offsetT = keep(tf.tensor1d(Float32Array.from(offset)));
-    const asDepthwise = rank4 && o.batchNormAsDepthwise;
+    const asDepthwise = rank4;
     return {
       name,
       inputs: [bn.inputs[0].id],

@@ -18,7 +18,7 @@ export type FeatureInputs = Float32Array | ((start: number, count: number) => Fl
 /** Arguments of {@link extractFeatures} and {@link extractFeaturesParallel}. */
 export interface ExtractFeaturesArgs {
   /** Backbone name (lib/backbones registry). */
-  backbone: string;
+  backbone: BackboneName;
   /**
    * 'imagenet' | 'random' | a weights file, loaded with lib/weights loadBackboneWithWeights.
    * Default: none, i.e. buildBackbone's seeded initialisation.
@@ -56,7 +56,7 @@ export async function buildCompiledBackbone(data: FeatureWorkerData): Promise<Co
   const model =
     data.weights === undefined
       ? buildBackbone(data.backbone, { inputSize: data.inputSize, seed: data.seed })
-      : (await loadBackboneWithWeights(data.backbone as BackboneName, { weights: data.weights, inputSize: data.inputSize, seed: data.seed })).model;
+      : (await loadBackboneWithWeights(data.backbone, { weights: data.weights, inputSize: data.inputSize, seed: data.seed })).model;
   const compiled: InferenceFn | null = data.compile === false ? null : compileInference(model, data.compile);
   const fn = compiled ?? ((x: tf.Tensor) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
   const size = data.inputSize;

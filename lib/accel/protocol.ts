@@ -1,9 +1,10 @@
 /** Data exchanged between FeatureWorkerPool and its workers (worker.ts), through lib/util/workers. */
+import type { BackboneName } from '../backbones/registry';
 import type { CompileInferenceOptions } from './compile';
 
 /** Everything a worker needs to build the same compiled backbone as the others. */
 export interface FeatureWorkerData {
-  backbone: string;
+  backbone: BackboneName;
   /** 'imagenet' | 'random' | a weights file; undefined: buildBackbone's seeded init. */
   weights?: string;
   inputSize: number;

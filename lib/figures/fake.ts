@@ -4,6 +4,7 @@ import type { StudyDesign } from '../design/design';
 import { METRICS, type MetricTriple, type Regime, type RunRecord } from '../types';
 import { Rng, deriveSeed } from '../util/rng';
 import { writeJsonAtomic } from '../util/files';
+import { writeNifti } from '../io/nifti';
 
 /**
  * Plausible, clearly fake results for developing and testing the figures without training:
@@ -173,8 +174,6 @@ export function fakeHeadVolume(dims: [number, number, number], countPercent: num
  * developing Table I and Fig. 1 without lib/cohort: `patients` patients x 7 count levels.
  */
 export function writeFakeCohort(dir: string, opts: { seed?: number; patients?: number; dims?: [number, number, number] } = {}): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { writeNifti } = require('../io') as typeof import('../io');
   const seed = opts.seed ?? 1;
   const rng = new Rng(deriveSeed(seed, 'demographics'));
   const dims = opts.dims ?? [48, 56, 12];

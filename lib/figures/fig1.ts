@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { readNifti } from '../io/nifti';
+import { loadManifest, resolvePath } from '../manifest/load';
 import { COUNT_LEVELS, type Volume } from '../types';
 import { axisSuffix, baseLayout, missingFigure, type Figure, type Trace } from './common';
 
@@ -141,24 +143,9 @@ function crop(v: Volume, k: number, b: { i0: number; i1: number; j0: number; j1:
  */
 export function loadPatientLevels(manifestFile: string, patientId?: string): { patient: string; levels: CountLevelVolume[] } {
   if (!fs.existsSync(manifestFile)) throw new Error(`fig1: no cohort manifest at ${manifestFile}; generate one with \`npm run cohort -- --preset quick\``);
-  // Loaded lazily so the figure modules do not pull NIfTI/zod code in unless Fig. 1 is drawn.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { readNifti } = require('../io') as typeof import('../io');
-  let recons: Array<{ patient: string; countPercent: number; file: string }>;
-  let patients: string[];
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const mf = require('../manifest') as { loadManifest: (f: string) => any; resolvePath: (l: any, r: any) => string };
-    const loaded = mf.loadManifest(manifestFile);
-    patients = loaded.manifest.patients.map((p: { id: string }) => p.id);
-    recons = loaded.manifest.reconstructions.map((r: { patient: string; countPercent: number }) => ({ patient: r.patient, countPercent: r.countPercent, file: mf.resolvePath(loaded, r) }));
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
-    // lib/manifest not there yet: read the documented JSON shape directly.
-    const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
-    patients = m.patients.map((p: { id: string }) => p.id);
-    recons = m.reconstructions.map((r: { patient: string; countPercent: number; path: string }) => ({ patient: r.patient, countPercent: r.countPercent, file: path.resolve(path.dirname(manifestFile), r.path) }));
-  }
+  const loaded = loadManifest(manifestFile);
+  const patients = loaded.manifest.patients.map((p) => p.id);
+  const recons = loaded.manifest.reconstructions.map((r) => ({ patient: r.patient, countPercent: r.countPercent, file: resolvePath(loaded, r) }));
   const patient = patientId ?? patients[0];
   if (!patient) throw new Error(`fig1: manifest ${manifestFile} lists no patients`);
   const mine = recons.filter((r) => r.patient === patient);

@@ -23,4 +23,3 @@ export * from './render';
 export * from './show';
 export * from './export';
 export * from './patches';
-export * from './notebook';

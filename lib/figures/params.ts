@@ -1,3 +1,4 @@
+import { parameterTable } from '../backbones';
 import { BACKBONES, BACKBONE_NAMES } from '../backbones/registry';
 import type { RunRecord } from '../types';
 
@@ -73,19 +74,10 @@ export function parameterRowsFromRuns(runs: RunRecord[], backbones: readonly str
  * undefined when lib/backbones cannot be loaded or the build fails.
  */
 export function tryParameterTable(log: (m: string) => void = () => {}): TableParameterRow[] | undefined {
-  let mod: typeof import('../backbones');
-  try {
-    // Loaded lazily: lib/backbones pulls in TensorFlow.js.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    mod = require('../backbones');
-  } catch (err) {
-    log(`parameter table: lib/backbones not loadable (${(err as Error).message}); using run records`);
-    return undefined;
-  }
   log('parameter table: building the 18 backbones once to count parameters (cached afterwards) ...');
   try {
     // 80 x 80: the paper's input size, at which Tables II and III are defined.
-    const rows = mod.parameterTable(undefined, { inputSize: 80, seed: 0, onRow: (r, i, n) => log(`  ${i + 1}/${n} ${r.backbone}`) });
+    const rows = parameterTable(undefined, { inputSize: 80, seed: 0, onRow: (r, i, n) => log(`  ${i + 1}/${n} ${r.backbone}`) });
     return rows.map((r) => ({ ...r, inputSize: 80 }));
   } catch (err) {
     log(`parameter table: building the backbones failed (${(err as Error).message}); using run records`);

@@ -1,7 +1,7 @@
 import { BACKBONES, PAPER_MOBILENET_V3_NOTE } from '../backbones/registry';
 import { missingFigure, type Figure } from './common';
 import { inputSizeNote, paperMatch, type TableParameterRow } from './params';
-import { frozenLayerCount } from '../backbones/freeze';
+import { frozenLayerCount } from '../backbones/freeze'; // the rule lib/transfer re-exports (tfjs-free here)
 import { tableFigure } from './table';
 
 /** Table III: trainable parameters when the first 60 % of the base model's layers are frozen. */

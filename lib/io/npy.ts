@@ -6,7 +6,7 @@
  * Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 import * as fs from 'fs';
-import { writeFileAtomic } from '../util/files';
+import { withAtomicTarget } from '../util/files';
 
 /** A dense C-order float32 array. */
 export interface NpyArray {
@@ -111,16 +111,14 @@ export function decodeNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
   return { data, shape: h.shape };
 }
 
-/** Encodes a float32 array as .npy bytes (version 1.0, or 2.0 when the header needs it). */
-export function encodeNpy(arr: NpyArray, what = 'encodeNpy'): Uint8Array {
-  const { data, shape } = arr;
-  if (!(data instanceof Float32Array)) throw new Error(`${what}: data must be a Float32Array`);
+/**
+ * The .npy header (magic, version, dict, padding) of a C-order little-endian float32 array of
+ * `shape`: version 1.0, or 2.0 when the header needs it; the data that follows starts on a 64-byte
+ * boundary, as NumPy writes it.
+ */
+export function encodeNpyHeader(shape: number[], what = 'encodeNpyHeader'): Uint8Array {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`${what}: shape must be non-negative integers, got [${String(shape)}]`);
-  }
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size !== data.length) {
-    throw new Error(`${what}: shape [${shape.join(', ')}] holds ${size} values but data has ${data.length}`);
   }
   const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeStr}, }`;
@@ -133,7 +131,7 @@ export function encodeNpy(arr: NpyArray, what = 'encodeNpy'): Uint8Array {
   }
   const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
   dict = dict + ' '.repeat(total - pre - dict.length - 1) + '\n';
-  const out = new Uint8Array(total + data.byteLength);
+  const out = new Uint8Array(total);
   const view = Buffer.from(out.buffer);
   MAGIC.copy(view, 0);
   view[6] = major;
@@ -141,12 +139,47 @@ export function encodeNpy(arr: NpyArray, what = 'encodeNpy'): Uint8Array {
   if (major === 1) view.writeUInt16LE(dict.length, 8);
   else view.writeUInt32LE(dict.length, 8);
   view.write(dict, pre, 'latin1');
-  // Float32Array is little-endian on every platform Node runs on (x86, arm).
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
   return out;
 }
 
-/** Writes a float32 array as .npy, atomically (temporary file, then rename). */
+/** Checks that `arr` is a float32 array whose data fits its shape. */
+function checkNpyArray(arr: NpyArray, what: string): void {
+  const { data, shape } = arr;
+  if (!(data instanceof Float32Array)) throw new Error(`${what}: data must be a Float32Array`);
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${what}: shape must be non-negative integers, got [${String(shape)}]`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== data.length) {
+    throw new Error(`${what}: shape [${shape.join(', ')}] holds ${size} values but data has ${data.length}`);
+  }
+}
+
+/** Encodes a float32 array as .npy bytes (version 1.0, or 2.0 when the header needs it). */
+export function encodeNpy(arr: NpyArray, what = 'encodeNpy'): Uint8Array {
+  checkNpyArray(arr, what);
+  const header = encodeNpyHeader(arr.shape, what);
+  const out = new Uint8Array(header.length + arr.data.byteLength);
+  out.set(header, 0);
+  // Float32Array is little-endian on every platform Node runs on (x86, arm).
+  out.set(new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength), header.length);
+  return out;
+}
+
+/** Writes a float32 array as .npy atomically, header then data straight from `arr` (no copy of large arrays). */
 export function writeNpy(file: string, arr: NpyArray): void {
-  writeFileAtomic(file, encodeNpy(arr, `writeNpy ${file}`));
+  const what = `writeNpy ${file}`;
+  checkNpyArray(arr, what);
+  const header = encodeNpyHeader(arr.shape, what);
+  withAtomicTarget(file, (tmp) => {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const part of [header, new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength)]) {
+        // writeSync may write less than asked (large buffers): loop until all is written.
+        for (let off = 0; off < part.byteLength; ) off += fs.writeSync(fd, part, off, part.byteLength - off);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 }

@@ -1,9 +1,10 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { labelsOf, resolvePath, type LoadedManifest, type Reconstruction } from '../manifest';
 import { METRICS, type PreprocessingMode } from '../types';
-import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
+import { z } from 'zod';
+import { readCacheEntry, writeCacheEntry } from '../util/cache';
+import { stableHash, projectRoot } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { defaultWorkerCount, mapInWorkers } from '../util/workers';
 import { type PatchSamplerConfig, type PatchLocation, type PlaneStats, type SampledPatches, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
@@ -49,18 +50,22 @@ export interface PatchDataset {
   config: Omit<Required<PatchDatasetConfig>, 'onProgress' | 'cacheDir' | 'recordCandidates' | 'workers'>;
 }
 
-interface CachedHeader {
-  format: number;
-  key: string;
-  size: number;
-  count: number;
-  patchPatient: string[];
-  patchRecon: string[];
-  meta: PatchMeta[];
-  stats: PatchDataset['stats'];
-  warnings: string[];
-  config: PatchDataset['config'];
-}
+/**
+ * The patch cache's sidecar metadata (lib/util/cache checks it on every read). The nested sampler
+ * records (meta, stats, config) are this module's own output and are checked for shape only.
+ */
+const cachedMetaSchema = z.object({
+  format: z.literal(DATASET_FORMAT_VERSION),
+  key: z.string(),
+  size: z.number().int().positive(),
+  count: z.number().int().nonnegative(),
+  patchPatient: z.array(z.string()),
+  patchRecon: z.array(z.string()),
+  meta: z.array(z.record(z.unknown())),
+  stats: z.array(z.record(z.unknown())),
+  warnings: z.array(z.string()),
+  config: z.record(z.unknown()),
+});
 
 function datasetSettings(config: PatchDatasetConfig): PatchDataset['config'] {
   const { onProgress: _p, cacheDir: _c, recordCandidates: _r, workers: _w, ...rest } = config;
@@ -162,25 +167,16 @@ export async function sampleVolumes(
   });
 }
 
-function cachePaths(cacheDir: string, key: string) {
-  return { json: path.join(cacheDir, `${key}.json`), bin: path.join(cacheDir, `${key}.f32`) };
-}
-
+/** The cached dataset of `key` (patches [count, size, size] and labels [count, 3] as .npy), or undefined to rebuild it. */
 function readCachedDataset(cacheDir: string, key: string): PatchDataset | undefined {
-  const p = cachePaths(cacheDir, key);
-  if (!fs.existsSync(p.json) || !fs.existsSync(p.bin)) return undefined;
   try {
-    const header = JSON.parse(fs.readFileSync(p.json, 'utf8')) as CachedHeader;
-    const buf = fs.readFileSync(p.bin);
-    const area = header.size * header.size;
-    const expected = header.count * (area + 3) * 4;
-    if (header.format !== DATASET_FORMAT_VERSION || header.key !== key || buf.byteLength !== expected) return undefined;
-    const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    return {
-      ...header,
-      patches: all.subarray(0, header.count * area),
-      labels: all.subarray(header.count * area),
-    };
+    const entry = readCacheEntry(cacheDir, key, cachedMetaSchema);
+    if (!entry || entry.arrays.length !== 2) return undefined;
+    const h = entry.meta;
+    const [patches, labels] = entry.arrays;
+    if (h.key !== key || h.patchPatient.length !== h.count || patches.data.length !== h.count * h.size * h.size || labels.data.length !== h.count * 3) return undefined;
+    const { format: _f, ...rest } = h;
+    return { ...(rest as unknown as Omit<PatchDataset, 'patches' | 'labels'>), patches: patches.data, labels: labels.data };
   } catch {
     // A damaged cache entry is rebuilt rather than trusted.
     return undefined;
@@ -188,25 +184,22 @@ function readCachedDataset(cacheDir: string, key: string): PatchDataset | undefi
 }
 
 function writeCachedDataset(cacheDir: string, ds: PatchDataset): void {
-  const p = cachePaths(cacheDir, ds.key);
-  const all = new Float32Array(ds.patches.length + ds.labels.length);
-  all.set(ds.patches, 0);
-  all.set(ds.labels, ds.patches.length);
-  // Binary first, header last: a header only exists next to complete data.
-  writeFileAtomic(p.bin, new Uint8Array(all.buffer));
-  const header: CachedHeader = {
+  const meta: z.infer<typeof cachedMetaSchema> = {
     format: DATASET_FORMAT_VERSION,
     key: ds.key,
     size: ds.size,
     count: ds.count,
     patchPatient: ds.patchPatient,
     patchRecon: ds.patchRecon,
-    meta: ds.meta,
-    stats: ds.stats,
+    meta: ds.meta as unknown as Array<Record<string, unknown>>,
+    stats: ds.stats as unknown as Array<Record<string, unknown>>,
     warnings: ds.warnings,
-    config: ds.config,
+    config: ds.config as unknown as Record<string, unknown>,
   };
-  writeJsonAtomic(p.json, header);
+  writeCacheEntry(cacheDir, ds.key, meta, [
+    { data: ds.patches, shape: [ds.count, ds.size, ds.size] },
+    { data: ds.labels, shape: [ds.count, 3] },
+  ]);
 }
 
 /** Indices of the patches that belong to the given patients, in dataset order. */

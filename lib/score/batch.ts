@@ -4,6 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { FigureRenderer } from '../figures/render';
 import { projectRoot, writeFileAtomic } from '../util/files';
 import { scoreFigure } from './figure';
 import type { ScoringModel } from './model';
@@ -77,7 +79,6 @@ export async function scoreBatch(args: ScoreBatchArgs): Promise<ScoreBatchResult
   if (args.reference === null) reference = { reason: 'disabled' };
   else if (typeof args.reference === 'object') reference = { description: args.reference };
   else reference = describeTrainingData(model.dir, model.meta, { manifest: args.reference, cacheDir: args.referenceCacheDir });
-  const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
   const report: ScoreReport = { schema: 'pet-iqa/scores@1', model: modelSummary(model), reference, backend: args.backend ?? tf.getBackend(), volumes: [] };
   const wantPng = args.png ?? true;
   let renderer = args.renderer;
@@ -97,7 +98,6 @@ export async function scoreBatch(args: ScoreBatchArgs): Promise<ScoreBatchResult
           const name = pngName(input, used);
           try {
             if (!renderer) {
-              const { FigureRenderer } = require('../figures/render') as typeof import('../figures/render');
               renderer = await FigureRenderer.open();
               ownRenderer = true;
             }

@@ -15,8 +15,10 @@ import type { PatchSamplerConfig, Plane } from '../patches/sampler';
 import { PLANES } from '../patches/sampler';
 import type { KeptModelMeta } from '../study/summary';
 import { METRICS, type PreprocessingMode, type WeightsProvenance } from '../types';
-import { attachHead, foldBatchNorm, splitModel } from '../train/graph';
+import { compileFrozen, frozenExtractor, frozenPrefix, headModel, partialSplit } from '../transfer';
 import { digest } from '../util/files';
+import { findWeights, hashFileSync, loadBackboneWithWeights, loadTfjsWeights } from '../weights';
+import { applyBatchNormStats } from '../backbones/calibrate';
 
 /** A backbone builder (lib/backbones' buildBackbone, or a test double). */
 export type BackboneBuildFn = (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
@@ -75,6 +77,11 @@ export interface ScoringModel {
    * one Float32Array of count x 3 (GQR, PR, DC) per member.
    */
   predict(patches: Float32Array, count: number): Float32Array[];
+  /**
+   * What the frozen part outputs for `count` grey patches, per output flattened to count x dim: the
+   * features (frozen regime) or cut activations (partial) the study cached for the same patches.
+   */
+  frozenOutputs(patches: Float32Array, count: number): Float32Array[];
   dispose(): void;
 }
 
@@ -157,11 +164,10 @@ function memberDirs(dir: string, meta: ScoringModelMeta): string[] {
  */
 function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScoringModelOptions): string {
   const w = meta.weights as Extract<WeightsProvenance, { kind: 'imagenet' }>;
-  const wmod = require('../weights') as typeof import('../weights');
   const spec = getBackboneSpec(meta.backbone);
   const candidates: string[] = [];
   if (w.file) candidates.push(path.resolve(w.file));
-  const found = wmod.findWeights(spec.name, { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir });
+  const found = findWeights(spec.name, { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir });
   for (const s of found.searched) if (!candidates.includes(s)) candidates.push(s);
   const existing = candidates.filter((c) => fs.existsSync(c) && fs.statSync(c).isFile());
   if (existing.length === 0) {
@@ -173,7 +179,7 @@ function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScori
   }
   const seen: string[] = [];
   for (const f of existing) {
-    const sha = wmod.hashFileSync(f).sha256;
+    const sha = hashFileSync(f).sha256;
     if (sha === w.sha256) return f;
     seen.push(`${f} has sha256 ${sha}`);
   }
@@ -190,7 +196,6 @@ export function scoringModelName(dir: string): string {
 
 /** Reads a TensorFlow.js model.json's weights into `model`, naming the member folder in errors. */
 async function loadMemberWeights(dir: string, member: string, model: tf.LayersModel): Promise<void> {
-  const { loadTfjsWeights } = require('../weights') as typeof import('../weights');
   const file = path.join(dir, member, 'model.json');
   try {
     await loadTfjsWeights(model, file);
@@ -209,7 +214,6 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
   const meta = readModelMeta(abs);
   const members = memberDirs(abs, meta);
   const backbone = getBackboneSpec(meta.backbone).name;
-  const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
   let weightsFile: string | undefined;
   let weightsArg: string;
   let seed = 0;
@@ -235,7 +239,6 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
     const text = fs.readFileSync(file, 'utf8');
     const sha = digest(text);
     if (sha !== cal.sha256) throw new ScoringModelError(abs, `'${cal.file}' has sha256 ${sha}, meta.json says ${cal.sha256}`);
-    const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
     try {
       applyBatchNormStats(base, JSON.parse(text), file);
     } catch (err) {
@@ -246,22 +249,19 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
   const batchSize = opts.batchSize ?? 32;
   const disposables: Array<{ dispose(): void }> = [base];
   try {
-    let features: (x: tf.Tensor4D) => tf.Tensor[];
+    // The frozen part is built and compiled exactly as the study's extraction (lib/transfer), so the
+    // features scoring computes are the ones the heads/suffixes were trained on.
+    let frozenPart: tf.LayersModel;
     let heads: Array<(feats: tf.Tensor[]) => tf.Tensor>;
     if (meta.regime === 'frozen') {
-      // The same extractor the study cached features with: BN folded, then Flatten.
-      const m = foldBN ? foldBatchNorm(base).model : base;
-      const extractor = tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${backbone}_features` });
-      const dim = extractor.outputs[0].shape[1] as number;
+      frozenPart = frozenExtractor(base, { foldBatchNorm: foldBN });
+      const dim = frozenPart.outputs[0].shape[1] as number;
       if (dim !== meta.flattenSize) {
         throw new ScoringModelError(abs, `the rebuilt ${backbone} at ${meta.inputSize}x${meta.inputSize} gives ${dim} features, meta.json 'flattenSize' says ${meta.flattenSize}`);
       }
-      features = (x) => [extractor.predict(x) as tf.Tensor];
       heads = [];
       for (const mm of members) {
-        const inp = tf.input({ shape: [dim], name: 'features' });
-        const dense = tf.layers.dense({ units: 3, name: 'dense' });
-        const head = tf.model({ inputs: inp, outputs: dense.apply(inp) as tf.SymbolicTensor, name: 'head' });
+        const head = headModel(dim);
         disposables.push(head);
         await loadMemberWeights(abs, mm, head);
         heads.push((f) => head.predict(f[0]) as tf.Tensor);
@@ -270,14 +270,12 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
       if (base.layers.length !== meta.baseLayers) {
         throw new ScoringModelError(abs, `the rebuilt ${backbone} has ${base.layers.length} layers, meta.json 'baseLayers' says ${meta.baseLayers}`);
       }
-      const whole = attachHead(base, { dense: tf.layers.dense({ units: 3, name: 'dense' }) });
-      const frozen = new Set(base.layers.slice(0, meta.frozenLayers));
-      const split = splitModel(whole, (l) => frozen.has(l));
+      const { split } = partialSplit(base, meta.frozenLayers!);
       // Auto-numbered tensor names (re_lu_20) depend on what the process built before; shapes must agree.
       const want = meta.cut!.map((c) => c.shape.join('x')).join(', ');
       const got = split.cut.map((c) => c.shape.join('x')).join(', ');
       if (want !== got) throw new ScoringModelError(abs, `the cut after ${meta.frozenLayers} frozen layers gives tensors [${got}], meta.json 'cut' says [${want}]`);
-      const prefix = foldBN ? foldBatchNorm(split.prefix).model : split.prefix;
+      frozenPart = frozenPrefix(split, { foldBatchNorm: foldBN });
       const suffix = split.suffix;
       // One suffix, member weights swapped in before each member's pass (ensembles of the partial regime).
       const memberWeights: tf.Tensor[][] = [];
@@ -287,16 +285,24 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
         memberWeights.push(ws);
         disposables.push({ dispose: () => tf.dispose(ws) });
       }
-      features = (x) => {
-        const y = prefix.predict(x);
-        return Array.isArray(y) ? y : [y];
-      };
       heads = memberWeights.map((ws) => (f) => {
         if (memberWeights.length > 1) suffix.setWeights(ws);
         return suffix.predict(f.length === 1 ? f[0] : f) as tf.Tensor;
       });
     }
+    const compiled = compileFrozen(frozenPart);
+    disposables.push(compiled);
+    const features = (x: tf.Tensor4D) => compiled.runAll([x]);
     const size = meta.inputSize;
+    /** Runs `step` over `count` patches in batches of `batchSize`, as the study's extraction does. */
+    const inBatches = (data: Float32Array, count: number, step: (x: tf.Tensor4D, start: number) => void): void => {
+      const area = size * size;
+      if (data.length < count * area) throw new Error(`predict: ${data.length} values cannot hold ${count} patches of ${size}x${size}`);
+      for (let s = 0; s < count; s += batchSize) {
+        const n = Math.min(batchSize, count - s);
+        tf.tidy(() => step(patchesToTensor(data.subarray(s * area, (s + n) * area), n, size, meta.preprocessing as PreprocessingMode), s));
+      }
+    };
     const p = meta.patches as unknown as Record<string, unknown>;
     const patches: ScoringPatchConfig = {
       size,
@@ -320,19 +326,17 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
       weights: meta.weights,
       weightsFile,
       predict(data: Float32Array, count: number): Float32Array[] {
-        const area = size * size;
-        if (data.length < count * area) throw new Error(`predict: ${data.length} values cannot hold ${count} patches of ${size}x${size}`);
         const out = heads.map(() => new Float32Array(count * 3));
-        for (let s = 0; s < count; s += batchSize) {
-          const n = Math.min(batchSize, count - s);
-          const ys = tf.tidy(() => {
-            const x = patchesToTensor(data.subarray(s * area, (s + n) * area), n, size, meta.preprocessing as PreprocessingMode);
-            const f = features(x);
-            return heads.map((h) => h(f));
-          });
-          ys.forEach((y, k) => out[k].set(y.dataSync() as Float32Array, s * 3));
-          tf.dispose(ys);
-        }
+        inBatches(data, count, (x, s) => {
+          const f = features(x);
+          heads.forEach((h, k) => out[k].set(h(f).dataSync() as Float32Array, s * 3));
+        });
+        return out;
+      },
+      frozenOutputs(data: Float32Array, count: number): Float32Array[] {
+        const dims = frozenPart.outputs.map((t) => t.shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1));
+        const out = dims.map((d) => new Float32Array(count * d));
+        inBatches(data, count, (x, s) => features(x).forEach((f, i) => out[i].set(f.dataSync() as Float32Array, s * dims[i])));
         return out;
       },
       dispose() {
@@ -350,7 +354,7 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
 export interface KeptModelEntry {
   dir: string;
   name: string;
-  backbone: string;
+  backbone: BackboneName;
   regime: string;
   kind: string;
   weights: WeightsProvenance['kind'];
@@ -376,7 +380,7 @@ export function listKeptModels(resultsDir: string): KeptModelEntry[] {
     out.push({
       dir: d,
       name: scoringModelName(d),
-      backbone: meta.backbone,
+      backbone: getBackboneSpec(meta.backbone).name,
       regime: meta.regime,
       kind: meta.kind,
       weights: meta.weights.kind,

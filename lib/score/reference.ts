@@ -10,7 +10,9 @@ import * as path from 'path';
 import { readNifti } from '../io';
 import { labelsOf, loadManifest, resolvePath, type LoadedManifest } from '../manifest';
 import type { RunRecord, Volume } from '../types';
-import { projectRoot, stableHash, writeJsonAtomic } from '../util/files';
+import { z } from 'zod';
+import { readCacheEntry, writeCacheEntry } from '../util/cache';
+import { projectRoot, stableHash } from '../util/files';
 import type { ScoringModelMeta } from './model';
 
 /** Intensity summary of one volume, in its own units. */
@@ -26,21 +28,29 @@ export interface VolumeStats {
   max: number;
 }
 
-/** The training data a model saw, summarised for out-of-distribution checks. */
-export interface TrainingDataDescription {
-  schema: 'pet-iqa/training-data@1';
-  manifest: string;
-  manifestSha256: string;
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+const range = z.object({ min: z.number(), max: z.number() });
+
+/**
+ * The training data a model saw, summarised for out-of-distribution checks: its schema (also the
+ * scoring reference cache's sidecar metadata, checked on every read).
+ */
+export const trainingDataDescriptionSchema = z.object({
+  schema: z.literal('pet-iqa/training-data@1'),
+  manifest: z.string(),
+  manifestSha256: z.string(),
   /** Patients whose rated volumes were described (the model's training patients when the run records are found). */
-  patients: string[];
-  patientsFrom: 'run records' | 'manifest (all non-test patients)';
-  volumes: number;
-  dims: Array<[number, number, number]>;
-  voxelSize: { min: [number, number, number]; max: [number, number, number] };
-  units: string[];
-  mean: { min: number; max: number };
-  p99: { min: number; max: number };
-}
+  patients: z.array(z.string()),
+  patientsFrom: z.enum(['run records', 'manifest (all non-test patients)']),
+  volumes: z.number().int().nonnegative(),
+  dims: z.array(triple),
+  voxelSize: z.object({ min: triple, max: triple }),
+  units: z.array(z.string()),
+  mean: range,
+  p99: range,
+});
+
+export type TrainingDataDescription = z.infer<typeof trainingDataDescriptionSchema>;
 
 /** Options of describeTrainingData. */
 export interface DescribeTrainingDataOptions {
@@ -134,13 +144,12 @@ export function describeTrainingData(
   if (recons.length === 0) return { reason: `${file}: no rated reconstructions of patients ${patients.join(', ')}` };
   const key = stableHash({ v: 1, manifest: loaded.sha256, patients: [...patients].sort() }).slice(0, 20);
   const cacheDir = opts.cacheDir === undefined ? path.join(projectRoot(), 'results', 'cache', 'score-reference') : opts.cacheDir;
-  const cacheFile = cacheDir ? path.join(cacheDir, `${key}.json`) : undefined;
-  if (cacheFile && fs.existsSync(cacheFile)) {
+  if (cacheDir) {
     try {
-      const c = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as TrainingDataDescription;
-      if (c.schema === 'pet-iqa/training-data@1' && c.manifestSha256 === loaded.sha256) return { description: c };
+      const c = readCacheEntry(cacheDir, key, trainingDataDescriptionSchema);
+      if (c && c.meta.manifestSha256 === loaded.sha256) return { description: c.meta };
     } catch {
-      /* rebuilt below */
+      /* a damaged entry is rebuilt below */
     }
   }
   const stats: VolumeStats[] = [];
@@ -172,7 +181,7 @@ export function describeTrainingData(
     mean: { min: Math.min(...stats.map((s) => s.mean)), max: Math.max(...stats.map((s) => s.mean)) },
     p99: { min: Math.min(...stats.map((s) => s.p99)), max: Math.max(...stats.map((s) => s.p99)) },
   };
-  if (cacheFile) writeJsonAtomic(cacheFile, description);
+  if (cacheDir) writeCacheEntry(cacheDir, key, description);
   return { description };
 }
 

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { PatchDataset } from '../patches/dataset';
+import { loadManifest } from '../manifest/load';
+import { buildPatchDataset, type PatchDataset } from '../patches/dataset';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 
 /** The part of lib/patches' PatchDataset a study needs. */
@@ -69,9 +70,6 @@ export async function loadStudyData(source: DataSource): Promise<{ ds: StudyData
   if (source.kind === 'file') {
     value = readDatasetFile(source.file);
   } else {
-    // Loaded lazily: other stages may be absent in a test that only uses dataset files.
-    const { loadManifest } = require('../manifest') as typeof import('../manifest');
-    const { buildPatchDataset } = require('../patches') as typeof import('../patches');
     const loaded = loadManifest(source.manifestPath);
     const ds = await buildPatchDataset(loaded, source.patchConfig);
     const m = loaded.manifest as unknown as { synthetic?: boolean; testPatients?: string[] };

@@ -5,16 +5,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import type { InferenceFn } from '../accel/compile';
+import { applyBatchNormStats } from '../backbones/calibrate';
 import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
-import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
 import { writeJsonAtomic } from '../util/files';
+import { loadBackboneWithWeights } from '../weights/backbone';
+import { saveTfjsModel } from '../weights/tfjs';
+import { compileFrozen, extractionModel, extractTargetTag, frozenLayerCount, partialSplit, saveHead, type ExtractTarget } from '../transfer';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
 import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } from '../train/features';
-import { foldBatchNorm, headModel, splitAtCut } from '../train/graph';
 import { glorotDense, predictHead, resolveTrainConfig, trainHead, type FeatureMatrix } from '../train/head';
 import { predictRows, trainSuffix } from '../train/suffix';
 import { loadStudyData, type DataSource } from './data';
@@ -42,9 +45,8 @@ export interface StudyContext {
 
 export interface ExtractJob {
   type: 'extract';
-  backbone: string;
-  /** 'features' or `cut<k>`. */
-  kind: string;
+  backbone: BackboneName;
+  target: ExtractTarget;
   start: number;
   end: number;
 }
@@ -75,7 +77,7 @@ export function builder(ctx: Pick<StudyContext, 'builderModule'>): BuildFn | und
 }
 
 /** Where a random-init backbone's calibrated BN statistics live, relative to the results (and model) folder. */
-export function calibrationFile(backbone: string): string {
+export function calibrationFile(backbone: BackboneName): string {
   return path.join('calibration', `${backbone}.bn.json`);
 }
 
@@ -84,9 +86,8 @@ export function calibrationFile(backbone: string): string {
  * resolution of them (nothing is found or hashed again). Warnings are the main process' job.
  * The random init's seed is one per study (the builders derive per-layer seeds from it).
  */
-export async function loadBase(ctx: StudyContext, backbone: string, provenance?: WeightsProvenance): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
-  const { loadBackboneWithWeights } = require('../weights') as typeof import('../weights');
-  const loaded = await loadBackboneWithWeights(backbone as BackboneName, {
+export async function loadBase(ctx: StudyContext, backbone: BackboneName, provenance?: WeightsProvenance): Promise<{ model: tf.LayersModel; provenance: WeightsProvenance }> {
+  const loaded = await loadBackboneWithWeights(backbone, {
     weights: ctx.weights,
     inputSize: ctx.preset.patches.size,
     seed: ctx.preset.seed,
@@ -97,40 +98,28 @@ export async function loadBase(ctx: StudyContext, backbone: string, provenance?:
   if (loaded.provenance.kind === 'random init' && ctx.calibrateRandomBN) {
     const file = path.join(ctx.out, calibrationFile(backbone));
     if (!fs.existsSync(file)) throw new Error(`${file}: calibrated BatchNormalization statistics of random-init ${backbone} are missing (the runner measures them before extraction)`);
-    const { applyBatchNormStats } = require('../backbones/calibrate') as typeof import('../backbones/calibrate');
     applyBatchNormStats(loaded.model, JSON.parse(fs.readFileSync(file, 'utf8')), file);
   }
   return loaded;
 }
 
 /** Preprocessing mode of a backbone (Keras preprocess_input). */
-export function preprocessingOf(backbone: string): PreprocessingMode {
+export function preprocessingOf(backbone: BackboneName): PreprocessingMode {
   return getBackboneSpec(backbone).preprocessing;
 }
 
-/** The models whose outputs are cached: flattened BN-folded base, or the BN-folded frozen prefix of the partial split. */
-export function extractionModel(base: tf.LayersModel, kind: string): tf.LayersModel {
-  if (kind === 'features') {
-    const m = foldBatchNorm(base).model;
-    return tf.model({ inputs: m.inputs, outputs: tf.layers.flatten().apply(m.outputs[0]) as tf.SymbolicTensor, name: `${base.name}_features` });
-  }
-  const k = /^cut(\d+)$/.exec(kind);
-  if (!k) throw new Error(`extractionModel: unknown kind '${kind}'`);
-  return foldBatchNorm(splitAtCut(base, Number(k[1])).split.prefix).model;
-}
-
-export function cacheKeyArgs(ctx: StudyContext, backbone: string, kind: string, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
-  return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind };
+export function cacheKeyArgs(ctx: StudyContext, backbone: BackboneName, target: ExtractTarget, provenance: WeightsProvenance, patchSetHash: string, backend: string): FeatureCacheKeyArgs {
+  return { backbone, weights: provenance, patchSetHash, backend, inputSize: ctx.preset.patches.size, preprocessing: preprocessingOf(backbone), kind: extractTargetTag(target) };
 }
 
 const baseCache = new Map<string, { model: tf.LayersModel; provenance: WeightsProvenance }>();
-const extractCache = new Map<string, { model: tf.LayersModel; fast: import('../accel').InferenceFn }>();
+const extractCache = new Map<string, { model: tf.LayersModel; fast: InferenceFn }>();
 
 /** Extracts features/activations of patches [start, end); `provenance` is the main process' resolution of the weights. */
 export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenance?: WeightsProvenance, onProgress?: (done: number) => void): Promise<ExtractResult> {
   const t0 = performance.now();
   const { ds } = await loadStudyData(ctx.data);
-  const mk = `${job.backbone}|${job.kind}`;
+  const mk = `${job.backbone}|${extractTargetTag(job.target)}`;
   let entry = extractCache.get(mk);
   if (!entry) {
     // One backbone at a time per worker: drop the previous ones (memory).
@@ -145,10 +134,8 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenan
       base = await loadBase(ctx, job.backbone, provenance);
       baseCache.set(job.backbone, base);
     }
-    const model = extractionModel(base.model, job.kind);
-    // Same outputs as model.predict to float32 precision, with activations fused into the convolutions.
-    const { compileInference } = require('../accel') as typeof import('../accel');
-    entry = { model, fast: compileInference(model) };
+    const model = extractionModel(base.model, job.target);
+    entry = { model, fast: compileFrozen(model) };
     extractCache.set(mk, entry);
   }
   const fast = entry.fast;
@@ -177,17 +164,6 @@ export function runPaths(out: string, id: string) {
   return { record: path.join(out, 'runs', `${id}.json`), model: path.join(out, 'runs', `${id}.model`) };
 }
 
-/** Saves a Dense(3) head as a TensorFlow.js layers model (input = flattened features). */
-export async function saveHead(dir: string, kernel: Float32Array, bias: Float32Array, dim: number): Promise<void> {
-  const { saveTfjsModel } = require('../weights') as typeof import('../weights');
-  const m = headModel(dim);
-  const w = [tf.tensor2d(kernel, [dim, 3]), tf.tensor1d(bias)];
-  m.setWeights(w);
-  tf.dispose(w);
-  await saveTfjsModel(m, dir);
-  m.dispose();
-}
-
 /** Runs one training run and writes `<out>/runs/<id>.model/` then `<out>/runs/<id>.json` (last, atomically). */
 export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { backend: string; provenance: WeightsProvenance }): Promise<RunRecord> {
   const startedAt = new Date().toISOString();
@@ -204,7 +180,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   const extra: Record<string, unknown> = {};
   const trainCfg = resolveTrainConfig({ ...(spec.regime === 'frozen' ? ctx.preset.frozenTrain : ctx.preset.partialTrain), seed: spec.seed });
   if (spec.regime === 'frozen') {
-    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, 'features', info.provenance, data.patchSetHash, info.backend));
+    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, { kind: 'features' }, info.provenance, data.patchSetHash, info.backend));
     const [features] = loadCached(ctx, key);
     timings.loadSeconds = (performance.now() - t0) / 1000;
     const r = trainHead({ features, labels: ds.labels, train, validation, config: trainCfg });
@@ -220,9 +196,9 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   } else {
     const { model: base } = await loadBase(ctx, spec.backbone, info.provenance);
     const k = frozenLayerCount(base.layers.length, ctx.preset.partialFrozenFraction);
-    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, `cut${k}`, info.provenance, data.patchSetHash, info.backend));
+    const key = featureCacheKey(cacheKeyArgs(ctx, spec.backbone, { kind: 'cut', frozenLayers: k }, info.provenance, data.patchSetHash, info.backend));
     const acts = loadCached(ctx, key);
-    const { whole, split, dense } = splitAtCut(base, k);
+    const { whole, split, dense } = partialSplit(base, k);
     const dim = dense.getWeights()[0].shape[0];
     const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
     const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
@@ -240,7 +216,6 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     extra.frozenLayers = k;
     extra.baseLayers = base.layers.length;
     extra.cut = split.cut;
-    const { saveTfjsModel } = require('../weights') as typeof import('../weights');
     await saveTfjsModel(split.suffix, paths.model);
     whole.dispose();
     baseCache.clear();

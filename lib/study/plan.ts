@@ -1,6 +1,7 @@
 /**
  * The runs of a sweep, their ids and seeds, and deterministic sharding.
  */
+import type { BackboneName } from '../backbones/registry';
 import type { StudyDesign } from '../design/design';
 import type { Regime, RunRecord } from '../types';
 import { deriveSeed } from '../util/rng';
@@ -8,12 +9,12 @@ import { deriveSeed } from '../util/rng';
 /** One run to do: everything that identifies it (the record adds results). */
 export type RunSpec = Pick<
   RunRecord,
-  'id' | 'backbone' | 'regime' | 'kind' | 'fold' | 'n' | 'repeat' | 'seed' | 'trainPatients' | 'validationPatients' | 'testPatients'
->;
+  'id' | 'regime' | 'kind' | 'fold' | 'n' | 'repeat' | 'seed' | 'trainPatients' | 'validationPatients' | 'testPatients'
+> & { backbone: BackboneName };
 
 export interface PlanArgs {
   design: StudyDesign;
-  backbones: readonly string[];
+  backbones: readonly BackboneName[];
   regimes: readonly Regime[];
   /** The partial regime's single run. */
   partial: { fold: number; n: number };
@@ -39,7 +40,7 @@ export function planRuns(args: PlanArgs): RunSpec[] {
     if (!fold) throw new Error(`plan: fold ${f} is not in the design (folds ${design.folds.map((x) => x.fold).join(', ')})`);
     return fold;
   };
-  const add = (backbone: string, regime: Regime, kind: RunSpec['kind'], f: number, n: number, repeat: number) => {
+  const add = (backbone: BackboneName, regime: Regime, kind: RunSpec['kind'], f: number, n: number, repeat: number) => {
     const fold = foldOf(f);
     const train = fold.training[String(n)];
     if (!train) throw new Error(`plan: training size ${n} is not in the design (sizes ${design.trainingSizes.join(', ')})`);

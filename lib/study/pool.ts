@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import { TaskPool } from '../util/workers';
+import * as jobs from './jobs';
 import type { ExtractResult, Job, StudyContext } from './jobs';
 import type { WeightsProvenance } from '../types';
 
@@ -26,7 +27,6 @@ export interface TrainJobSummary {
 
 /** Runs a study job in this thread (also what a study worker does with each task). */
 export async function runStudyTask(ctx: StudyContext, task: StudyTask, onProgress?: (done: number) => void): Promise<unknown> {
-  const jobs = require('./jobs') as typeof import('./jobs');
   if (task.job.type === 'extract') return jobs.runExtractJob(ctx, task.job, task.info?.provenance, onProgress);
   if (!task.info) throw new Error(`study job ${task.job.spec.id}: no backend/provenance info given`);
   const rec = await jobs.runTrainJob(ctx, task.job.spec, task.info);

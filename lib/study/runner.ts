@@ -5,12 +5,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as cp from 'cli-progress';
+import { initBackend } from '../backend';
 import { buildBackbone } from '../backbones';
 import { calibrateBatchNorm, readBatchNormStats } from '../backbones/calibrate';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
-import { frozenLayerCount } from '../backbones/transfer';
 import { makeDesign, type StudyDesign } from '../design/design';
-import { ensureCohort, resultsDirFor } from '../figures/notebook';
+import { ensureCohort } from '../workspace/cohort';
+import { resultsDirFor } from '../workspace/paths';
 import { toBackboneInput } from '../patches/dataset';
 import type { Regime, RunRecord, WeightsProvenance } from '../types';
 import { gitCommit, machineInfo } from '../util/provenance';
@@ -19,6 +21,7 @@ import { Rng, deriveSeed } from '../util/rng';
 import { concatRows, defaultFeatureCacheDir, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
 import { resolveWeights } from '../weights/backbone';
 import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
+import { extractTargetTag, frozenLayerCount, type ExtractTarget } from '../transfer';
 import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
@@ -87,7 +90,6 @@ class Progress {
     this.total = total;
     this.lastLogged = -1;
     if (this.useBars) {
-      const cp = require('cli-progress') as typeof import('cli-progress');
       const b = new cp.SingleBar({ format: `${label.padEnd(9)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {info}`, hideCursor: true, etaBuffer: 20 }, cp.Presets.shades_classic);
       b.start(total, 0, { info: '' });
       this.bar = b;
@@ -118,8 +120,8 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const log = args.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const preset = typeof args.preset === 'string' ? getPreset(args.preset) : structuredClone(args.preset);
   const out = path.resolve(args.out ?? resultsDirFor(preset.name));
-  const backbones = args.backbones?.length ? args.backbones : preset.backbones;
-  for (const b of backbones) getBackboneSpec(b);
+  // Names checked (unknown ones listed with the valid names) and typed here, once.
+  const backbones: BackboneName[] = args.backbones?.length ? args.backbones.map((b) => getBackboneSpec(b).name) : preset.backbones;
   const regimes: Regime[] = !args.regime ? preset.regimes : args.regime === 'both' ? ['frozen', 'partial'] : [args.regime];
   if (!regimes.every((r) => r === 'frozen' || r === 'partial')) throw new Error(`--regime must be frozen, partial or both, got '${args.regime}'`);
   const workers = args.workers ?? defaultWorkerCount();
@@ -143,7 +145,6 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     }
   } else writeJsonAtomic(designFile, design);
 
-  const { initBackend } = require('../backend') as typeof import('../backend');
   const choice = await initBackend(args.backend ? { backend: args.backend } : {});
   const ctx: StudyContext = {
     out,
@@ -179,19 +180,16 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     // Frozen work, once per backbone: what the pending runs need and the cache lacks. The weights
     // are resolved (found, hashed, warned about) once, here; workers load what this decided.
     const prov = new Map<string, WeightsProvenance>();
-    const needs: Array<{ backbone: string; kind: string; key: string }> = [];
+    const needs: Array<{ backbone: BackboneName; target: ExtractTarget; key: string }> = [];
     for (const r of limited) {
       if (!prov.has(r.backbone)) {
-        const { provenance: resolved } = await resolveWeights(r.backbone as BackboneName, { weights, seed: ctx.preset.seed, warn: log });
+        const { provenance: resolved } = await resolveWeights(r.backbone, { weights, seed: ctx.preset.seed, warn: log });
         prov.set(r.backbone, ctx.calibrateRandomBN ? await calibrateRandomInit(ctx, r.backbone, resolved, ds, design, log) : resolved);
       }
-      let kind = 'features';
-      if (r.regime === 'partial') {
-        const layers = await baseLayerCount(ctx, r.backbone);
-        kind = `cut${frozenLayerCount(layers, preset.partialFrozenFraction)}`;
-      }
-      const key = featureCacheKey(cacheKeyArgs(ctx, r.backbone, kind, prov.get(r.backbone)!, dataProv.patchSetHash, backend));
-      if (!needs.some((n) => n.key === key) && !hasFeatureCache(cacheDir, key)) needs.push({ backbone: r.backbone, kind, key });
+      const target: ExtractTarget =
+        r.regime === 'partial' ? { kind: 'cut', frozenLayers: frozenLayerCount(await baseLayerCount(ctx, r.backbone), preset.partialFrozenFraction) } : { kind: 'features' };
+      const key = featureCacheKey(cacheKeyArgs(ctx, r.backbone, target, prov.get(r.backbone)!, dataProv.patchSetHash, backend));
+      if (!needs.some((n) => n.key === key) && !hasFeatureCache(cacheDir, key)) needs.push({ backbone: r.backbone, target, key });
     }
     if (needs.length > 0) {
       const t0 = performance.now();
@@ -207,19 +205,19 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
         const parts = await Promise.all(
           blocks.map(([start, end], i) =>
             pool.run<ExtractResult>(
-              { type: 'extract', backbone: need.backbone, kind: need.kind, start, end },
+              { type: 'extract', backbone: need.backbone, target: need.target, start, end },
               { backend, provenance },
               (done) => {
                 doneAll += done - seen[i];
                 seen[i] = done;
                 const rate = (seen.reduce((a, b) => a + b, 0) / ((performance.now() - tb) / 1000)).toFixed(1);
-                progress.update(doneAll, `${need.backbone} ${need.kind} ${rate} img/s`);
+                progress.update(doneAll, `${need.backbone} ${extractTargetTag(need.target)} ${rate} img/s`);
               },
             ),
           ),
         );
         const arrays = concatRows(parts.map((p) => p.arrays));
-        writeFeatureCache(cacheDir, need.key, cacheKeyArgs(ctx, need.backbone, need.kind, provenance, dataProv.patchSetHash, backend), arrays, parts[0].shapes, (performance.now() - tb) / 1000);
+        writeFeatureCache(cacheDir, need.key, cacheKeyArgs(ctx, need.backbone, need.target, provenance, dataProv.patchSetHash, backend), arrays, parts[0].shapes, (performance.now() - tb) / 1000);
       }
       progress.stop();
       extractSeconds = (performance.now() - t0) / 1000;
@@ -263,7 +261,7 @@ const CALIBRATION_IMAGES = 64;
  */
 async function calibrateRandomInit(
   ctx: StudyContext,
-  backbone: string,
+  backbone: BackboneName,
   prov: WeightsProvenance,
   ds: StudyDataset,
   design: StudyDesign,
@@ -291,11 +289,11 @@ async function calibrateRandomInit(
 const layerCounts = new Map<string, number>();
 
 /** len(base.layers) of a backbone (built once, without weights). */
-async function baseLayerCount(ctx: StudyContext, backbone: string): Promise<number> {
+async function baseLayerCount(ctx: StudyContext, backbone: BackboneName): Promise<number> {
   const k = `${ctx.builderModule ?? ''}|${backbone}|${ctx.preset.patches.size}`;
   if (!layerCounts.has(k)) {
     const build = builder(ctx) ?? buildBackbone;
-    const m = build(backbone as BackboneName, { inputSize: ctx.preset.patches.size, seed: 0 });
+    const m = build(backbone, { inputSize: ctx.preset.patches.size, seed: 0 });
     layerCounts.set(k, m.layers.length);
     m.dispose();
   }

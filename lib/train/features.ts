@@ -2,19 +2,21 @@
  * Frozen work done once: backbone features (frozen regime) and cut activations (partial regime)
  * for every patch, cached on disk by everything that determines them.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { BackboneName } from '../backbones/registry';
 import type { PreprocessingMode, WeightsProvenance } from '../types';
-import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
+import { hasCacheEntry, readCacheEntry, writeCacheEntry } from '../util/cache';
+import { stableHash, projectRoot } from '../util/files';
 import type { FeatureMatrix } from './head';
 
-/** Bumped when the cache layout changes. */
+/** Bumped when what is cached changes (it is part of every key); the file layout is lib/util/cache's. */
 const CACHE_FORMAT = 1;
 
 /** What determines a cached array; its hash is the file name. */
 export interface FeatureCacheKeyArgs {
-  backbone: string;
+  backbone: BackboneName;
   /** ImageNet file sha256, or 'random init' + seed. */
   weights: WeightsProvenance;
   /** PatchDataset.key */
@@ -22,7 +24,7 @@ export interface FeatureCacheKeyArgs {
   backend: string;
   inputSize: number;
   preprocessing: PreprocessingMode;
-  /** 'features' (flattened base output) or 'cut<k>' (activations at a cut after k frozen layers). */
+  /** 'features' (flattened base output) or 'cut<k>' (activations at a cut after k frozen layers): lib/study's extractTargetTag. */
   kind: string;
 }
 
@@ -36,56 +38,44 @@ export function defaultFeatureCacheDir(): string {
   return path.join(projectRoot(), 'results', 'cache', 'features');
 }
 
-interface CacheHeader {
-  format: number;
-  key: string;
-  rows: number;
+/** The feature cache's sidecar metadata (lib/util/cache checks it on every read). */
+const featureCacheMeta = z.object({
+  format: z.literal(CACHE_FORMAT),
+  key: z.string(),
+  rows: z.number().int().nonnegative(),
   /** Per array: the shape of one row (without the batch axis). */
-  shapes: number[][];
-  args: FeatureCacheKeyArgs;
-  createdAt: string;
-  seconds?: number;
-}
+  shapes: z.array(z.array(z.number().int().positive())),
+  args: z.record(z.unknown()),
+  createdAt: z.string(),
+  seconds: z.number().optional(),
+});
 
-function files(dir: string, key: string, n: number) {
-  return { json: path.join(dir, `${key}.json`), data: Array.from({ length: n }, (_, i) => path.join(dir, `${key}${n === 1 ? '' : `.${i}`}.f32`)) };
-}
-
-/** The header of a key's cache entry, or null when absent or of another format or key (the JSON is written last). */
-function readHeader(dir: string, key: string): CacheHeader | null {
-  const json = path.join(dir, `${key}.json`);
-  if (!fs.existsSync(json)) return null;
-  const h = JSON.parse(fs.readFileSync(json, 'utf8')) as CacheHeader;
-  return h.format === CACHE_FORMAT && h.key === key ? h : null;
-}
-
-/** The cached arrays of a key, or null when absent or incomplete (the JSON is written last). */
+/**
+ * The cached arrays of a key, or null when absent (or of an older layout). A sidecar that does not
+ * match its arrays is an error naming the file (delete it to rebuild).
+ */
 export function readFeatureCache(dir: string, key: string): { arrays: FeatureMatrix[]; shapes: number[][] } | null {
-  const h = readHeader(dir, key);
-  if (!h) return null;
-  const f = files(dir, key, h.shapes.length);
-  const arrays: FeatureMatrix[] = [];
-  for (let i = 0; i < h.shapes.length; i++) {
-    if (!fs.existsSync(f.data[i])) return null;
-    const buf = fs.readFileSync(f.data[i]);
-    const dim = h.shapes[i].reduce((a, b) => a * b, 1);
-    if (buf.byteLength !== h.rows * dim * 4) {
-      throw new Error(`feature cache ${f.data[i]}: ${buf.byteLength} bytes, expected ${h.rows} x ${dim} float32; delete it to rebuild`);
-    }
-    // Copy into an aligned Float32Array (Buffer pools may be unaligned).
-    const data = new Float32Array(h.rows * dim);
-    new Uint8Array(data.buffer).set(buf);
-    arrays.push({ data, rows: h.rows, dim });
-  }
-  return { arrays, shapes: h.shapes };
+  const entry = readCacheEntry(dir, key, featureCacheMeta);
+  if (!entry) return null;
+  const { rows, shapes } = entry.meta;
+  if (entry.arrays.length !== shapes.length) throw new Error(`feature cache ${key} in ${dir}: ${entry.arrays.length} arrays, the sidecar lists ${shapes.length} shapes; delete it to rebuild`);
+  const arrays = entry.arrays.map((a, i) => {
+    const dim = shapes[i].reduce((x, y) => x * y, 1);
+    if (a.data.length !== rows * dim) throw new Error(`feature cache ${key} in ${dir}: array ${i} has ${a.data.length} values, expected ${rows} x ${dim} float32; delete it to rebuild`);
+    return { data: a.data, rows, dim };
+  });
+  return { arrays, shapes };
 }
 
-/** Writes the arrays, then the JSON header (so a crash never leaves a header without data). */
+/** Writes the arrays as .npy ([rows, ...shape]), then the JSON sidecar (so a crash never leaves a sidecar without data). */
 export function writeFeatureCache(dir: string, key: string, args: FeatureCacheKeyArgs, arrays: FeatureMatrix[], shapes: number[][], seconds?: number): void {
-  const f = files(dir, key, arrays.length);
-  arrays.forEach((a, i) => writeFileAtomic(f.data[i], new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength)));
-  const header: CacheHeader = { format: CACHE_FORMAT, key, rows: arrays[0]?.rows ?? 0, shapes, args, createdAt: new Date().toISOString(), seconds };
-  writeJsonAtomic(f.json, header);
+  const rows = arrays[0]?.rows ?? 0;
+  writeCacheEntry(
+    dir,
+    key,
+    { format: CACHE_FORMAT, key, rows, shapes, args, createdAt: new Date().toISOString(), seconds },
+    arrays.map((a, i) => ({ data: a.data, shape: [a.rows, ...shapes[i]] })),
+  );
 }
 
 /** Batches of input for rows [start, end). */
@@ -148,14 +138,7 @@ export function concatRows(parts: FeatureMatrix[][]): FeatureMatrix[] {
   });
 }
 
-/** True when a complete cache entry exists (header and data files of the right size), without reading the data. */
+/** True when a complete cache entry exists (sidecar and array files of the right size), without reading the data. */
 export function hasFeatureCache(dir: string, key: string): boolean {
-  try {
-    const h = readHeader(dir, key);
-    if (!h) return false;
-    const f = files(dir, key, h.shapes.length);
-    return h.shapes.every((s, i) => fs.existsSync(f.data[i]) && fs.statSync(f.data[i]).size === h.rows * s.reduce((a, b) => a * b, 1) * 4);
-  } catch {
-    return false;
-  }
+  return hasCacheEntry(dir, key, featureCacheMeta);
 }

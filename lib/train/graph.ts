@@ -141,24 +141,6 @@ export function attachHead(
   return tf.model({ inputs: base.inputs, outputs: y, name });
 }
 
-/** The paper's Dense(3) head on its own (layer 'dense'), taking flattened features (input 'features'); model 'head'. */
-export function headModel(dim: number): tf.LayersModel {
-  const inp = tf.input({ shape: [dim], name: 'features' });
-  const dense = tf.layers.dense({ units: 3, name: 'dense' });
-  return tf.model({ inputs: inp, outputs: dense.apply(inp) as Sym, name: 'head' });
-}
-
-/**
- * The partial regime's model: `base` + Flatten + Dense(3) (layer 'dense'), split after the first
- * `k` base layers (frozen) into prefix and suffix. `dense` is the head layer, shared by `whole` and `split.suffix`.
- */
-export function splitAtCut(base: tf.LayersModel, k: number): { whole: tf.LayersModel; split: SplitModel; dense: tf.layers.Layer } {
-  const dense = tf.layers.dense({ units: 3, name: 'dense' });
-  const whole = attachHead(base, { dense });
-  const frozen = new Set(base.layers.slice(0, k));
-  return { whole, split: splitModel(whole, (l) => frozen.has(l)), dense };
-}
-
 const FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
 
 /** Whether a BatchNormalization normalises the last axis of its rank-`rank` input (channels last). */

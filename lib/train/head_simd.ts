@@ -10,7 +10,7 @@
  * to trainHead is the caller's decision.
  */
 import { Rng, deriveSeed } from '../util/rng';
-import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, checkHeadData, resolveTrainConfig, startHeadRun } from './head';
+import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, checkHeadData, resolveTrainConfig, startHeadRun } from './head_common';
 import { HEAD_WASM_BASE64 } from './wasm/head_wasm';
 
 export class HeadSimdUnavailableError extends Error {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { buildBackbone } from '../../lib/backbones';
 import { compileInference } from '../../lib/accel';
+import { igemmUnavailableReason } from '../../lib/backend/wasm-igemm';
 import { Rng } from '../../lib/util/rng';
 
 /**
@@ -106,6 +107,23 @@ describe('accel/compileInference', () => {
     assert.ok(fn.summary.fusedActivations >= 33, JSON.stringify(fn.summary));
     assert.deepEqual(fn.summary.fallbacks, {});
     fn.dispose();
+    model.dispose();
+  });
+
+  it('igemm: false keeps every convolution on tf ops, with the same outputs as the default', function () {
+    const x = tf.input({ shape: [8, 8, 3] });
+    const c = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: c });
+    const plain = compileInference(model, { igemm: false });
+    const auto = compileInference(model);
+    assert.equal(plain.summary.igemmConvolutions, 0);
+    // The default uses the kernel exactly when the backend is wasm and it compiles.
+    assert.equal(auto.summary.igemmConvolutions, igemmUnavailableReason() === null ? 1 : 0);
+    const inp = sampleBatch(2, 8, 9);
+    const err = relMaxError(plain(inp).dataSync() as Float32Array, auto(inp).dataSync() as Float32Array);
+    assert.ok(err < 1e-5, `relative max error ${err}`);
+    plain.dispose();
+    auto.dispose();
     model.dispose();
   });
 

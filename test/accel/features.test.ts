@@ -22,7 +22,7 @@ describe('accel/extractFeaturesParallel', () => {
   const inputs = patches(count, size, 5);
 
   it('two workers give exactly the single-thread features, which match model.predict', async () => {
-    const common = { backbone: 'MobileNetV2', inputSize: size, seed: 2, count, batchSize: 4 };
+    const common = { backbone: 'MobileNetV2' as const, inputSize: size, seed: 2, count, batchSize: 4 };
     const single = await extractFeatures({ ...common, inputs });
     const progress: number[] = [];
     const parallel = await extractFeaturesParallel({ ...common, inputs, workers: 2, onProgress: (d) => progress.push(d) });

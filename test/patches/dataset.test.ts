@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeNifti } from '../../lib/io';
+import { readNpy, writeNifti } from '../../lib/io';
 import { loadManifest, writeManifest, type CohortManifest } from '../../lib/manifest';
 import { buildPatchDataset, gatherLabels, subsetIndices, patchDatasetKey } from '../../lib/patches';
 import type { Volume } from '../../lib/types';
@@ -66,7 +66,10 @@ describe('patches/dataset', () => {
     assert.equal(ds.patches.length, ds.count * 144);
     assert.ok(ds.patches.every((v) => v >= 0 && v <= 1), 'values normalised to [0, 1]');
     assert.equal(ds.stats.length, 9);
-    assert.ok(fs.existsSync(path.join(cacheDir, `${ds.key}.json`)) && fs.existsSync(path.join(cacheDir, `${ds.key}.f32`)));
+    // lib/util/cache's layout: patches [count, size, size] and labels [count, 3] as .npy, JSON sidecar.
+    assert.deepEqual(fs.readdirSync(cacheDir).sort(), [`${ds.key}.0.npy`, `${ds.key}.1.npy`, `${ds.key}.json`]);
+    assert.deepEqual(readNpy(path.join(cacheDir, `${ds.key}.0.npy`)).shape, [ds.count, 12, 12]);
+    assert.deepEqual(Array.from(readNpy(path.join(cacheDir, `${ds.key}.1.npy`)).data), Array.from(ds.labels));
 
     const again = await buildPatchDataset(loaded, cfg);
     assert.deepEqual(Array.from(again.patches), Array.from(ds.patches));
@@ -95,7 +98,7 @@ describe('patches/dataset', () => {
     const cacheDir = path.join(dir, 'cache2');
     const cfg = { size: 12, candidates: 60, keep: 5, seed: 1, cacheDir };
     const ds = await buildPatchDataset(loaded, cfg);
-    fs.truncateSync(path.join(cacheDir, `${ds.key}.f32`), 100);
+    fs.truncateSync(path.join(cacheDir, `${ds.key}.0.npy`), 100);
     const rebuilt = await buildPatchDataset(loaded, cfg);
     assert.deepEqual(Array.from(rebuilt.patches), Array.from(ds.patches));
   });

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../lib/backend';
-import { ensureCohort } from '../../lib/figures/notebook';
+import { ensureCohort } from '../../lib/workspace/cohort';
 import { runStudy } from '../../lib/study/runner';
 import { getPreset, type StudyPreset } from '../../lib/study/presets';
 import type { BackboneBuildFn } from '../../lib/score';

@@ -55,7 +55,7 @@ describe('train/features: caches equal the whole model', () => {
 
   it('the cache round-trips and its key depends on weights, patches, backend, size and kind', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'feat-'));
-    const args = { backbone: 'Tiny', weights: { kind: 'random init' as const, seed: 1 }, patchSetHash: 'abc', backend, inputSize: 16, preprocessing: 'tf' as const, kind: 'features' };
+    const args = { backbone: 'MobileNet' as const, weights: { kind: 'random init' as const, seed: 1 }, patchSetHash: 'abc', backend, inputSize: 16, preprocessing: 'tf' as const, kind: 'features' };
     const key = featureCacheKey(args);
     assert.equal(readFeatureCache(dir, key), null);
     const a = { data: new Float32Array([1, 2, 3, 4, 5, 6]), rows: 2, dim: 3 };

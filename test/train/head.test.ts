@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { trainHead, glorotDense, predictHead, resolveTrainConfig } from '../../lib/train/head';
+import { trainHead, trainHeadJs, glorotDense, predictHead, resolveTrainConfig } from '../../lib/train/head';
+import { headSimdSupported, trainHeadSimd } from '../../lib/train/head_simd';
 import { trainSuffix } from '../../lib/train/suffix';
 import { Rng } from '../../lib/util/rng';
 import { setupBackend, maxAbsDiff } from './helpers';
@@ -21,6 +22,22 @@ function linearProblem(rows: number, dim: number, seed = 5) {
 describe('train/head', () => {
   before(async () => {
     await setupBackend();
+  });
+
+  it('PET_IQA_HEAD_JS=1 selects the plain-JS trainer; otherwise the SIMD kernel when it compiles', () => {
+    const { features, labels } = linearProblem(60, 5, 7);
+    const args = { features, labels, train: Int32Array.from({ length: 40 }, (_, i) => i), validation: Int32Array.from({ length: 20 }, (_, i) => 40 + i), config: { epochs: 5, learningRate: 0.01, seed: 2 } };
+    const saved = process.env.PET_IQA_HEAD_JS;
+    try {
+      process.env.PET_IQA_HEAD_JS = '1';
+      assert.deepEqual(trainHead(args).best, trainHeadJs(args).best);
+      delete process.env.PET_IQA_HEAD_JS;
+      const expected = headSimdSupported() ? trainHeadSimd(args) : trainHeadJs(args);
+      assert.deepEqual(trainHead(args).best, expected.best);
+    } finally {
+      if (saved === undefined) delete process.env.PET_IQA_HEAD_JS;
+      else process.env.PET_IQA_HEAD_JS = saved;
+    }
   });
 
   it('fits a linear problem: loss falls and the kept epoch is the minimum of validation loss', () => {
