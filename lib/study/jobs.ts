@@ -10,6 +10,7 @@ import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
+import { describeBackend } from '../backend/select';
 import { writeJsonAtomic } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
@@ -268,6 +269,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     timings,
     provenance: {
       backend: info.backend,
+      backendDetail: describeBackend(),
       weights: info.provenance,
       data,
       preset: ctx.preset.name,

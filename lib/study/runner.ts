@@ -144,7 +144,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   } else writeJsonAtomic(designFile, design);
 
   const { initBackend } = require('../backend') as typeof import('../backend');
-  const choice = await initBackend(args.backend ? { backend: args.backend } : {});
+  const choice = await initBackend({ backend: args.backend, workers });
   const ctx: StudyContext = {
     out,
     preset,
