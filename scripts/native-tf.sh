@@ -14,7 +14,7 @@ fail() { say "$*"; exit 1; }
 
 if [ "${PET_IQA_NATIVE:-1}" = "0" ]; then say "skipped (PET_IQA_NATIVE=0)"; exit 1; fi
 
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}"
 PKG=node_modules/@tensorflow/tfjs-node
 STAMP="$PKG/.pet-iqa-native-stamp"
 LOG=.cache/native-tf-build.log

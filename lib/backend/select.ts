@@ -116,6 +116,10 @@ export function applyNativeEnvironment(workers: number | undefined, env: NodeJS.
   if (isMainThread || env !== process.env) {
     // INFO and WARNING (CPU feature guard, XLA notes) off unless the user asked for them.
     env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    // oneDNN's eager kernels in the tensorflow-cpu 2.21 wheel die with SIGFPE on 1x1 convolutions of
+    // 512 -> 1024 channels at small spatial sizes (ResNet50's conv4_block1_0_conv at 32 x 32, any
+    // ONEDNN_MAX_CPU_ISA); TensorFlow's own Eigen kernels run them. Off also silences oneDNN's notice.
+    env.TF_ENABLE_ONEDNN_OPTS ??= '0';
     env[TF_THREAD_ENV.intraOp] ??= String(plan.intraOp);
     env[TF_THREAD_ENV.interOp] ??= String(plan.interOp);
   }
@@ -124,35 +128,6 @@ export function applyNativeEnvironment(workers: number | undefined, env: NodeJS.
     return Number.isInteger(v) && v > 0 ? v : fallback;
   };
   return { intraOp: read(TF_THREAD_ENV.intraOp, os.cpus().length), interOp: read(TF_THREAD_ENV.interOp, os.cpus().length) };
-}
-
-/**
- * Runs `load` with file descriptor 2 pointed at /dev/null, then points it back: TensorFlow's C++
- * logs the oneDNN notice through absl before any log level applies. Skipped (output shown) when
- * PET_IQA_TF_LOGS=1, off the main thread, or when stderr cannot be reopened through /proc.
- */
-export function withNativeStderrSilenced<T>(load: () => T, env: NodeJS.ProcessEnv = process.env): T {
-  if (env.PET_IQA_TF_LOGS === '1' || !isMainThread || process.platform !== 'linux') return load();
-  let saved: number;
-  try {
-    saved = fs.openSync('/proc/self/fd/2', 'a');
-  } catch {
-    return load();
-  }
-  let redirected = false;
-  try {
-    fs.closeSync(2);
-    const devNull = fs.openSync('/dev/null', 'a');
-    redirected = devNull === 2;
-    if (!redirected) fs.closeSync(devNull);
-    return load();
-  } finally {
-    // Put stderr back at 2 (open() takes the lowest free descriptor, which is 2 again).
-    if (redirected) fs.closeSync(2);
-    const restored = fs.openSync(`/proc/self/fd/${saved}`, 'a');
-    if (restored !== 2) fs.closeSync(restored);
-    fs.closeSync(saved);
-  }
 }
 
 let current: BackendChoice | undefined;
@@ -283,7 +258,7 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[], work
   }
   const threads = applyNativeEnvironment(workers);
   try {
-    withNativeStderrSilenced(() => require(path.dirname(manifestFile)));
+    require(path.dirname(manifestFile));
   } catch (err) {
     return fail(`${pkg} ${manifest.version} failed to load: ${firstLine(err)}`);
   }
@@ -293,9 +268,7 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[], work
   }
   let ok = false;
   try {
-    ok = await withNativeStderrSilenced(() => tf.setBackend(NATIVE_BACKEND));
-    // The first op loads TensorFlow's kernels (and oneDNN's notice): do it while stderr is quiet.
-    if (ok) withNativeStderrSilenced(() => tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync()));
+    ok = await tf.setBackend(NATIVE_BACKEND);
   } catch (err) {
     return fail(`${pkg} ${manifest.version}: backend initialisation threw: ${firstLine(err)}`);
   }

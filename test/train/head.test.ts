@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { trainHead, glorotDense, predictHead, resolveTrainConfig } from '../../lib/train/head';
 import { trainSuffix } from '../../lib/train/suffix';
 import { Rng } from '../../lib/util/rng';
-import { setupBackend, maxAbsDiff } from './helpers';
+import { maxAbsDiff } from './helpers';
+import { describeOnBackends } from '../support/backends';
 
 function linearProblem(rows: number, dim: number, seed = 5) {
   const rng = new Rng(seed);
@@ -18,10 +19,7 @@ function linearProblem(rows: number, dim: number, seed = 5) {
   return { features: { data, rows, dim }, labels };
 }
 
-describe('train/head', () => {
-  before(async () => {
-    await setupBackend();
-  });
+describeOnBackends('train/head', function () {
 
   it('fits a linear problem: loss falls and the kept epoch is the minimum of validation loss', () => {
     const { features, labels } = linearProblem(300, 6);
