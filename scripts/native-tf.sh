@@ -53,8 +53,11 @@ PY
 }
 if ! TF_DIR=$(tf_dir) || [ ! -f "$TF_DIR/libtensorflow_cc.so.2" ]; then
   say "installing tensorflow-cpu into .venv/ with pip (about 800 MB)"
-  PIP_RETRIES=0 PIP_TIMEOUT=3 .venv/bin/pip install --quiet tensorflow-cpu \
-    || fail "pip could not install tensorflow-cpu (no reachable package index?)"
+  mkdir -p .cache
+  if ! PIP_RETRIES=0 PIP_TIMEOUT=3 .venv/bin/pip install --quiet tensorflow-cpu >.cache/pip-tensorflow.log 2>&1; then
+    grep -v 'is ignored: it is neither a file nor a directory' .cache/pip-tensorflow.log | tail -n 5 | sed 's/^/  /'
+    fail "pip could not install tensorflow-cpu (no reachable package index? log .cache/pip-tensorflow.log)"
+  fi
   TF_DIR=$(tf_dir) || fail "tensorflow-cpu installed but not importable from .venv/"
 fi
 [ -f "$TF_DIR/libtensorflow_cc.so.2" ] && [ -f "$TF_DIR/libtensorflow_framework.so.2" ] && [ -d "$TF_DIR/include" ] \
