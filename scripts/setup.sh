@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of the pet-iqa workspace on a fresh Debian machine with Node.js:
 #  1. Debian packages the workspace needs, installed only when missing (Jupyter pieces that
-#     execute notebooks, chromium for figure export, python3-nibabel for interoperability tests);
+#     execute notebooks, chromium for figure export, python3-nibabel for interoperability tests,
+#     g++/make/python3-venv for native TensorFlow, wabt to check the wasm kernels against their sources);
 #  2. npm ci (skipped when node_modules already matches package-lock.json);
 #  3. native TensorFlow for tfjs: when @tensorflow/tfjs-node did not install its binding (its
 #     download of libtensorflow from Google's storage is blocked), tensorflow-cpu from pip into the
@@ -27,6 +28,7 @@ DEBIAN_PACKAGES=(
   python3-venv
   g++
   make
+  wabt
 )
 
 missing=()

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isMainThread } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { fastKernelsDisabledReason } from './fast-kernels';
 import { registerWasmGradientKernels, RegisterWasmGradientKernelsArgs } from './wasm-gradient-kernels';
 
 /** Names accepted by `InitBackendArgs.backend` and the PET_IQA_BACKEND environment variable. */
@@ -301,7 +302,10 @@ async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArg
   } catch (err) {
     return { ok: false, detail: `${pkg} failed to load: ${firstLine(err)}`, pkg };
   }
-  const extraKernels = registerKernels === false ? [] : registerWasmGradientKernels(registerKernels === true ? {} : registerKernels);
+  // The fast replacements follow the one switch (lib/backend/fast-kernels); explicit options win.
+  const fastOff = fastKernelsDisabledReason();
+  const fastDefaults: RegisterWasmGradientKernelsArgs = fastOff ? { replaceConv2D: false, replaceConv2DBackpropInput: false, replaceTile: false } : {};
+  const extraKernels = registerKernels === false ? [] : registerWasmGradientKernels({ ...fastDefaults, ...(registerKernels === true ? {} : registerKernels) });
   let ok = false;
   try {
     ok = await tf.setBackend('wasm');
@@ -315,7 +319,7 @@ async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArg
   return {
     ok: true,
     detail: `${pkg} ${version}, XNNPACK${simd ? ' with SIMD' : ' without SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}` +
-      (registerKernels !== false ? `, ${extraKernels.length} own kernels (conv gradients, Tile, indirect-GEMM Conv2D)` : ', no gradient kernels for conv filters (training conv nets fails)'),
+      (registerKernels !== false ? `, ${extraKernels.length} own kernels (${fastOff ? `conv gradients only; fast kernels off: ${fastOff}` : 'conv gradients, Tile, indirect-GEMM Conv2D'})` : ', no gradient kernels for conv filters (training conv nets fails)'),
     pkg,
     extra: { simd, threads, extraKernels },
   };

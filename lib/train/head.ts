@@ -8,6 +8,7 @@
  */
 import { Rng, deriveSeed } from '../util/rng';
 import { HeadSimdUnavailableError, trainHeadSimd } from './head_simd';
+import { fastKernelsEnabled } from '../backend/fast-kernels';
 
 /** Keras (optimizer_v2) Adam settings. */
 export interface AdamConfig {
@@ -164,8 +165,9 @@ export interface HeadTrainArgs {
  */
 export function trainHead(args: HeadTrainArgs): TrainResult<DenseWeights> {
   // The WebAssembly SIMD kernel (same seeds, order and Keras Adam; equal to float32 precision) is
-  // 6-7x faster; the JS loops remain for machines without wasm SIMD, or when PET_IQA_HEAD_JS=1.
-  if (process.env.PET_IQA_HEAD_JS !== '1') {
+  // 6-7x faster; the JS loops remain for machines without wasm SIMD, or with the fast kernels off
+  // (PET_IQA_FAST_KERNELS=0, lib/backend/fast-kernels).
+  if (fastKernelsEnabled()) {
     try {
       return trainHeadSimd(args);
     } catch (e) {

@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
+import { FAST_KERNELS_ENV_VAR, fastKernelVariant, initBackend, relaxedSimdAvailable } from '../../lib/backend';
 
 /** Backends a suite can run on: native TensorFlow on the CPU, or WebAssembly. */
 export type TestBackend = 'node' | 'wasm';
@@ -63,6 +63,33 @@ export function describeOnBackends(title: string, body: (this: Mocha.Suite, back
         await tf.setBackend(previous);
       });
       body.call(this, backend);
+    });
+  }
+}
+
+/**
+ * `describe(title [simd|relaxed])` once per build of the WebAssembly kernels
+ * (lib/backend/fast-kernels): today's wasm SIMD, and relaxed SIMD where the engine has it, with
+ * PET_IQA_FAST_KERNELS set accordingly during the suite and put back after.
+ */
+export function describeOnKernelVariants(title: string, body: (this: Mocha.Suite, variant: 'simd' | 'relaxed') => void): void {
+  for (const variant of ['simd', 'relaxed'] as const) {
+    describe(`${title} [${variant}]`, function () {
+      if (variant === 'relaxed' && !relaxedSimdAvailable()) {
+        it.skip(`relaxed SIMD is unavailable in this engine (Node ${process.version})`);
+        return;
+      }
+      let previous: string | undefined;
+      before(() => {
+        previous = process.env[FAST_KERNELS_ENV_VAR];
+        process.env[FAST_KERNELS_ENV_VAR] = variant === 'simd' ? 'simd' : '1';
+        if (fastKernelVariant() !== variant) throw new Error(`test: could not select the ${variant} kernels`);
+      });
+      after(() => {
+        if (previous === undefined) delete process.env[FAST_KERNELS_ENV_VAR];
+        else process.env[FAST_KERNELS_ENV_VAR] = previous;
+      });
+      body.call(this, variant);
     });
   }
 }
