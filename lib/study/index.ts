@@ -6,3 +6,4 @@ export * from './pool';
 export * from './summary';
 export * from './runner';
 export * from './estimate';
+export * from './merge';
