@@ -39,7 +39,7 @@ describe('backend/native TensorFlow: threads, logs, version', () => {
       assert.ok((choice.threads ?? 0) >= 1);
       assert.match(describeBackend(choice), /^@tensorflow\/tfjs-node 4\.22\.0 on TensorFlow 2\.\d+\.\d+, \d+ intra-op thread\(s\)$/);
       // A ResNet50 stage-4 projection (512 -> 1024, 1 x 1, stride 2 at 4 x 4) crashes oneDNN's kernels; it runs here.
-      const y = tf.tidy(() => tf.conv2d(tf.ones([2, 4, 4, 512]), tf.fill([1, 1, 512, 1024], 0.5), 2, 'valid').sum().dataSync()[0]);
+      const y = tf.tidy(() => tf.conv2d(tf.ones([2, 4, 4, 512]) as tf.Tensor4D, tf.fill([1, 1, 512, 1024], 0.5) as tf.Tensor4D, 2, 'valid').sum().dataSync()[0]);
       assert.equal(y, 2 * 2 * 2 * 1024 * 512 * 0.5);
     });
   });
