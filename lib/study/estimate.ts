@@ -36,17 +36,18 @@ export interface BenchTimings {
  */
 export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
   wasm: {
-    source: 'reference: docs/performance.md (wasm, 2 cores, 2026-11-27/12-03)',
+    source: 'reference: docs/performance.md (wasm, 2 cores, 2026-11-27)',
     backend: 'wasm',
     headSecondsPerRowFeature: 0,
     inferenceImagesPerSecond: { ResNet50: 36.8, DenseNet121: 49.4, MobileNetV2: 334 },
     partialStepSeconds: { ResNet50: 1.156, DenseNet121: 0.294, MobileNetV2: 0.178 },
   },
   tensorflow: {
-    source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, 2026-12-03)',
+    // Inference: compiled model in a worker, images per CPU-second (bench-inference, 2026-12-03, load ~25).
+    source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, 2026-12-03; partial steps: wasm figures until measured)',
     backend: 'tensorflow',
     headSecondsPerRowFeature: 0,
-    inferenceImagesPerSecond: { ResNet50: 36.8, DenseNet121: 49.4, MobileNetV2: 334 },
+    inferenceImagesPerSecond: { ResNet50: 57.0, DenseNet121: 85.0, MobileNetV2: 383.6 },
     partialStepSeconds: { ResNet50: 1.156, DenseNet121: 0.294, MobileNetV2: 0.178 },
   },
 };
