@@ -44,13 +44,12 @@ export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
   },
   tensorflow: {
     // Inference: compiled model in a worker, images per CPU-second (bench-inference, 2026-12-03, load ~25).
-    // Partial step: MobileNetV2's measured (CPU seconds of a batch-10 suffix step, 0.387 s); ResNet50's
-    // and DenseNet121's are wasm's scaled by the same native/wasm ratio (0.387 / 0.178), not measured.
-    source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, 2026-12-03, load ~25-33; ResNet50/DenseNet121 partial steps scaled from wasm)',
+    // Inference and partial steps from `bench --save` (CPU seconds; 2026-12-03, load average ~32).
+    source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, 2026-12-03, load average ~32, CPU-time based)',
     backend: 'tensorflow',
     headSecondsPerRowFeature: 0,
-    inferenceImagesPerSecond: { ResNet50: 57.0, DenseNet121: 85.0, MobileNetV2: 383.6 },
-    partialStepSeconds: { ResNet50: 1.156 * (0.387 / 0.178), DenseNet121: 0.294 * (0.387 / 0.178), MobileNetV2: 0.387 },
+    inferenceImagesPerSecond: { ResNet50: 87.3, DenseNet121: 96.6, MobileNetV2: 446.2 },
+    partialStepSeconds: { ResNet50: 1.426, DenseNet121: 0.513, MobileNetV2: 0.25 },
   },
 };
 
