@@ -85,6 +85,8 @@ export interface RunRecord {
   timings: Record<string, number>;
   provenance: {
     backend: string;
+    /** Package, version and library underneath, e.g. '@tensorflow/tfjs-node 4.22.0 on TensorFlow 2.21.0, 1 intra-op thread(s)'. */
+    backendDetail?: string;
     weights: WeightsProvenance;
     data: { kind: 'synthetic' | 'real'; manifest: string; manifestSha256: string; patchSetHash: string };
     preset: string;

@@ -162,8 +162,9 @@ async function main(): Promise<void> {
     .option('--workers <k>', 'concurrent workers for the aggregate inference rate', (v) => Number(v), defaultWorkerCount())
     .option('--reps <n>', 'timed repetitions', (v) => Number(v), 5)
     .option('--no-paper', 'skip the paper extrapolation (head epochs at every flatten size)')
+    .option('--save', 'also write the timings `reproduce --plan` uses to results/bench/<backend>.json')
     .parse()
-    .opts<{ json?: boolean; backbones?: string; workers: number; reps: number; paper: boolean }>();
+    .opts<{ json?: boolean; backbones?: string; workers: number; reps: number; paper: boolean; save?: boolean }>();
   const names = (o.backbones?.split(',') ?? ['ResNet50', 'DenseNet121', 'MobileNetV2']).map((s) => s.trim()) as BackboneName[];
   for (const n of names) if (!BACKBONE_NAMES.includes(n)) throw new Error(`unknown backbone ${n}; valid: ${BACKBONE_NAMES.join(', ')}`);
   const choice = await initBackend();
@@ -266,7 +267,38 @@ async function main(): Promise<void> {
     log(`paper frozen study: ~${(total / 3600).toFixed(1)} h with ${workers} workers (target 8 h)`);
   }
   result.peakRssMB = process.resourceUsage().maxRSS / 1024;
+  if (o.save) {
+    const file = saveBenchTimings(choice.backend, inference, partialStep, result.paperFrozenEstimate as { headEpochSeconds: Record<string, { t8: number }> } | undefined);
+    log(`timings for reproduce --plan written to ${file}`);
+  }
   process.stdout.write(JSON.stringify(result, null, o.json ? 0 : 2) + '\n');
+}
+
+/**
+ * The timings `reproduce --plan` reads (lib/study/estimate: BenchTimings): per-worker inference
+ * rates (CPU-time based), batch-10 suffix steps, and the head's CPU seconds per (row x feature)
+ * fitted to the n = 8 head epochs (7,200 training + 1,800 validation rows) when --paper ran.
+ */
+function saveBenchTimings(
+  backend: string,
+  inference: Array<Record<string, unknown>>,
+  partialStep: Array<Record<string, unknown>>,
+  paper: { headEpochSeconds: Record<string, { t8: number }> } | undefined,
+): string {
+  const { REFERENCE_TIMINGS } = require('../lib/study/estimate') as typeof import('../lib/study/estimate');
+  const { writeJsonAtomic, projectRoot } = require('../lib/util/files') as typeof import('../lib/util/files');
+  const path = require('path') as typeof import('path');
+  const fits = paper ? Object.entries(paper.headEpochSeconds).map(([d, v]) => v.t8 / (9000 * Number(d))) : [];
+  const timings = {
+    source: `npm run bench -- --save, ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)}`,
+    backend,
+    headSecondsPerRowFeature: fits.length ? fits.reduce((a, b) => a + b, 0) / fits.length : REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature,
+    inferenceImagesPerSecond: Object.fromEntries(inference.map((r) => [r.backbone, r.imagesPerCpuSecond])),
+    partialStepSeconds: Object.fromEntries(partialStep.map((r) => [r.backbone, r.suffixCpuSeconds])),
+  };
+  const file = path.join(projectRoot(), 'results', 'bench', `${backend}.json`);
+  writeJsonAtomic(file, timings);
+  return file;
 }
 
 if (isMainThread) {

@@ -1,10 +1,11 @@
 /**
  * npm run reproduce -- --preset smoke|quick|paper [--backbones A,B] [--regime frozen|partial|both]
- *   [--shard i/N] [--out DIR] [--weights imagenet|random|FILE] [--workers K] [--backend NAME] [--max-runs M]
+ *   [--shard i/N] [--out DIR] [--weights imagenet|random|FILE] [--workers K] [--backend NAME] [--max-runs M] [--plan]
  */
 import { Command } from 'commander';
 import * as path from 'path';
 import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
+import { defaultWorkerCount } from '../lib/util/workers';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -21,10 +22,12 @@ async function main(): Promise<void> {
     .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
     .option('--no-progress', 'log lines instead of progress bars')
     .option('--no-figures', 'skip writing <out>/figures at the end')
+    .option('--plan', 'print the runs per regime and backbone and the estimated hours, then stop')
     .parse();
-  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean }>();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; plan?: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
+  if (o.plan) return printPlan(o);
   const r = await runStudy({
     preset: o.preset,
     backbones: o.backbones?.split(',').map((s) => s.trim()).filter(Boolean),
@@ -44,6 +47,19 @@ async function main(): Promise<void> {
     const report = await writeAllFigures(r.out);
     process.stderr.write(`figures: ${report.files.length} files, ${report.warnings.length} warning(s); open ${path.join(report.outDir, 'index.html')}\n`);
   }
+}
+
+/** --plan: the estimate on the backend the sweep would use, before any data or model is touched. */
+async function printPlan(o: { preset: string; backbones?: string; regime?: string; workers?: number; backend?: string; shard?: string }): Promise<void> {
+  const { estimateStudy, formatEstimate, getPreset } = await import('../lib/study');
+  const { initBackend } = await import('../lib/backend');
+  const preset = getPreset(o.preset);
+  const workers = o.workers ?? defaultWorkerCount();
+  const choice = await initBackend({ backend: o.backend, workers });
+  const backbones = (o.backbones?.split(',').map((s) => s.trim()).filter(Boolean) ?? preset.backbones) as typeof preset.backbones;
+  const regimes = !o.regime ? preset.regimes : o.regime === 'both' ? (['frozen', 'partial'] as const) : [o.regime as 'frozen' | 'partial'];
+  process.stdout.write(formatEstimate(estimateStudy({ preset, backbones, regimes, backend: choice.backend, workers: Math.max(1, workers) })) + '\n');
+  if (o.shard) process.stdout.write(`  (--shard ${o.shard}: this machine runs about 1/${parseShard(o.shard).count} of it)\n`);
 }
 
 main().catch((err) => {

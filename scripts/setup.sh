@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Idempotent set-up of the pet-iqa workspace on a fresh Debian machine with Node.js:
 #  1. Debian packages the workspace needs, installed only when missing (Jupyter pieces that
-#     execute notebooks, chromium for figure export, python3-nibabel for interoperability tests);
+#     execute notebooks, chromium for figure export, python3-nibabel for interoperability tests,
+#     g++/make/python3-venv for native TensorFlow, wabt to check the wasm kernels against their sources);
 #  2. npm ci (skipped when node_modules already matches package-lock.json);
-#  3. the tslab TypeScript kernel, registered into a project-local Jupyter prefix (.jupyter/).
+#  3. native TensorFlow for tfjs: when @tensorflow/tfjs-node did not install its binding (its
+#     download of libtensorflow from Google's storage is blocked), tensorflow-cpu from pip into the
+#     project's Python environment .venv/ and tfjs-node built against the wheel's C API
+#     (scripts/native-tf.sh); when that cannot be done the wasm backend is used;
+#  4. the tslab TypeScript kernel, registered into a project-local Jupyter prefix (.jupyter/).
 # Safe to run again: each step checks before it acts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +25,10 @@ DEBIAN_PACKAGES=(
   python3-jupyter-core
   python3-jupyter-client
   jupyter-notebook
+  python3-venv
+  g++
+  make
+  wabt
 )
 
 missing=()
@@ -48,6 +57,9 @@ else
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
 fi
+
+# Native TensorFlow (never fatal: without it the wasm backend runs).
+bash scripts/native-tf.sh || say "native TensorFlow not built (see above); the wasm backend will be used"
 
 if [ -f scripts/notebooks.ts ]; then
   say "registering the tslab kernel in .jupyter/"

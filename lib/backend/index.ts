@@ -6,3 +6,4 @@ export * from './select';
 export * from './wasm-gradient-kernels';
 export { IgemmConv2D, igemmUnavailableReason, indirectionTable, igemmCallCounts, type IgemmConv2DArgs, type IgemmActivation } from './wasm-igemm';
 export { KernelScope, composeKernel } from './kernel-scope';
+export * from './fast-kernels';

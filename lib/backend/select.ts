@@ -4,8 +4,11 @@
  * worker entry point calls `await initBackend()` before using tf.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { isMainThread } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { fastKernelsDisabledReason } from './fast-kernels';
 import { registerWasmGradientKernels, RegisterWasmGradientKernelsArgs } from './wasm-gradient-kernels';
 
 /** Names accepted by `InitBackendArgs.backend` and the PET_IQA_BACKEND environment variable. */
@@ -36,6 +39,11 @@ export interface InitBackendArgs {
    * registerWasmGradientKernels; they apply to the first registration in the process). Default true.
    */
   registerWasmKernels?: boolean | RegisterWasmGradientKernelsArgs;
+  /**
+   * Backends this process will run at once (the study's or feature extraction's worker threads).
+   * Native TensorFlow's threads are planned from it (see nativeThreadPlan). Default 1.
+   */
+  workers?: number;
 }
 
 /** One candidate tried during selection. */
@@ -63,6 +71,64 @@ export interface BackendChoice {
   threads?: number;
   /** wasm only: kernels registered by this module (see registerWasmGradientKernels). */
   extraKernels?: string[];
+  /** Native only: the TensorFlow version of the C library the binding runs (e.g. '2.21.0'). */
+  tensorflow?: string;
+  /** Native only: TensorFlow's inter-op threads (TF_NUM_INTEROP_THREADS); `threads` is the intra-op count. */
+  interOpThreads?: number;
+}
+
+/** One line for records: package, version and the library underneath, e.g. '@tensorflow/tfjs-node 4.22.0 on TensorFlow 2.21.0'. */
+export function describeBackend(choice: BackendChoice | undefined = current): string {
+  if (!choice) return 'no backend initialised';
+  const version = `${choice.package} ${tf.version.tfjs}`;
+  if (choice.tensorflow) return `${version} on TensorFlow ${choice.tensorflow}, ${choice.threads ?? '?'} intra-op thread(s)`;
+  if (choice.candidate === 'wasm') return `${version}, ${choice.simd ? 'SIMD' : 'no SIMD'}, ${choice.threads ?? 1} thread(s)`;
+  return version;
+}
+
+/** TensorFlow's thread counts for a process that runs `workers` backends at once on `cpus` cores. */
+export interface NativeThreadPlan {
+  /** Threads one op may use (TF_NUM_INTRAOP_THREADS). */
+  intraOp: number;
+  /** Ops run side by side (TF_NUM_INTEROP_THREADS). */
+  interOp: number;
+}
+
+/**
+ * Plans native TensorFlow's threads: the cores split between the concurrent backends, one op at a
+ * time each (TF's default, intra = inter = all cores, runs up to twice as many busy threads as
+ * cores when workers run side by side).
+ */
+export function nativeThreadPlan(workers = 1, cpus = os.cpus().length): NativeThreadPlan {
+  const w = Math.max(1, Math.floor(workers));
+  return { intraOp: Math.max(1, Math.floor(Math.max(1, cpus) / w)), interOp: 1 };
+}
+
+/** Environment variables TensorFlow reads when its library loads; a value the user set wins. */
+export const TF_THREAD_ENV = { intraOp: 'TF_NUM_INTRAOP_THREADS', interOp: 'TF_NUM_INTEROP_THREADS' } as const;
+
+/**
+ * Sets TensorFlow's log level and thread counts in the process environment before its library
+ * loads. Only the main thread can: a worker thread's process.env is a copy that native code does not
+ * see (workers inherit what the main thread set). Returns the counts in effect.
+ */
+export function applyNativeEnvironment(workers: number | undefined, env: NodeJS.ProcessEnv = process.env): NativeThreadPlan {
+  const plan = nativeThreadPlan(workers);
+  if (isMainThread || env !== process.env) {
+    // INFO and WARNING (CPU feature guard, XLA notes) off unless the user asked for them.
+    env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    // oneDNN's eager kernels in the tensorflow-cpu 2.21 wheel die with SIGFPE on 1x1 convolutions of
+    // 512 -> 1024 channels at small spatial sizes (ResNet50's conv4_block1_0_conv at 32 x 32, any
+    // ONEDNN_MAX_CPU_ISA); TensorFlow's own Eigen kernels run them. Off also silences oneDNN's notice.
+    env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+    env[TF_THREAD_ENV.intraOp] ??= String(plan.intraOp);
+    env[TF_THREAD_ENV.interOp] ??= String(plan.interOp);
+  }
+  const read = (name: string, fallback: number) => {
+    const v = Number(env[name]);
+    return Number.isInteger(v) && v > 0 ? v : fallback;
+  };
+  return { intraOp: read(TF_THREAD_ENV.intraOp, os.cpus().length), interOp: read(TF_THREAD_ENV.interOp, os.cpus().length) };
 }
 
 let current: BackendChoice | undefined;
@@ -155,7 +221,7 @@ async function tryCandidate(candidate: BackendName, args: InitBackendArgs): Prom
   switch (candidate) {
     case 'gpu':
     case 'node':
-      return tryNative(candidate, args.nativeSearchPaths);
+      return tryNative(candidate, args.nativeSearchPaths, args.workers);
     case 'wasm':
       return tryWasm(args.registerWasmKernels ?? true);
     case 'cpu':
@@ -164,7 +230,7 @@ async function tryCandidate(candidate: BackendName, args: InitBackendArgs): Prom
 }
 
 /** The native binding: resolves it, checks it is the real package, loads it, activates it. */
-async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[]): Promise<CandidateResult> {
+async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[], workers?: number): Promise<CandidateResult> {
   const pkg = NATIVE_PACKAGES[candidate];
   const fail = (detail: string): CandidateResult => ({ ok: false, detail, pkg });
 
@@ -191,6 +257,7 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[]): Pro
   if (manifest.name !== pkg) {
     return fail(`${manifestFile}: the module found as ${pkg} is really ${manifest.name ?? '(no name)'} ${manifest.version ?? ''}`.trimEnd() + ', not the native binding');
   }
+  const threads = applyNativeEnvironment(workers);
   try {
     require(path.dirname(manifestFile));
   } catch (err) {
@@ -211,13 +278,20 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[]): Pro
   if (candidate === 'gpu' && !native.isUsingGpuDevice) {
     return fail(`${pkg} ${manifest.version} loaded but found no usable GPU (CUDA/cuDNN)`);
   }
-  const where = candidate === 'gpu' ? 'TensorFlow on the GPU' : 'TensorFlow on the CPU';
-  return { ok: true, detail: `${pkg} ${manifest.version}, ${where}`, pkg, extra: {} };
+  const tensorflow = typeof native.binding?.TF_Version === 'string' ? native.binding.TF_Version : undefined;
+  const where = candidate === 'gpu' ? 'on the GPU' : `on the CPU, ${threads.intraOp} intra-op x ${threads.interOp} inter-op thread(s)`;
+  return {
+    ok: true,
+    detail: `${pkg} ${manifest.version}, TensorFlow ${tensorflow ?? '(version unknown)'} ${where}`,
+    pkg,
+    extra: { tensorflow, threads: threads.intraOp, interOpThreads: threads.interOp },
+  };
 }
 
 interface NativeBackendFields {
   isGPUPackage?: boolean;
   isUsingGpuDevice?: boolean;
+  binding?: { TF_Version?: unknown };
 }
 
 async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArgs): Promise<CandidateResult> {
@@ -228,7 +302,10 @@ async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArg
   } catch (err) {
     return { ok: false, detail: `${pkg} failed to load: ${firstLine(err)}`, pkg };
   }
-  const extraKernels = registerKernels === false ? [] : registerWasmGradientKernels(registerKernels === true ? {} : registerKernels);
+  // The fast replacements follow the one switch (lib/backend/fast-kernels); explicit options win.
+  const fastOff = fastKernelsDisabledReason();
+  const fastDefaults: RegisterWasmGradientKernelsArgs = fastOff ? { replaceConv2D: false, replaceConv2DBackpropInput: false, replaceTile: false } : {};
+  const extraKernels = registerKernels === false ? [] : registerWasmGradientKernels({ ...fastDefaults, ...(registerKernels === true ? {} : registerKernels) });
   let ok = false;
   try {
     ok = await tf.setBackend('wasm');
@@ -242,7 +319,7 @@ async function tryWasm(registerKernels: boolean | RegisterWasmGradientKernelsArg
   return {
     ok: true,
     detail: `${pkg} ${version}, XNNPACK${simd ? ' with SIMD' : ' without SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}` +
-      (registerKernels !== false ? `, ${extraKernels.length} own kernels (conv gradients, Tile, indirect-GEMM Conv2D)` : ', no gradient kernels for conv filters (training conv nets fails)'),
+      (registerKernels !== false ? `, ${extraKernels.length} own kernels (${fastOff ? `conv gradients only; fast kernels off: ${fastOff}` : 'conv gradients, Tile, indirect-GEMM Conv2D'})` : ', no gradient kernels for conv filters (training conv nets fails)'),
     pkg,
     extra: { simd, threads, extraKernels },
   };

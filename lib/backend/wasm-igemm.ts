@@ -18,7 +18,7 @@
  *   other than linear/relu/relu6, the original kernel runs).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CONV_WASM_BASE64 } from './wasm/conv_wasm';
+import { fastKernelVariant, kernelBytes } from './fast-kernels';
 
 const WASM = 'wasm';
 const PACKED_KERNEL = 'PetIqaIgemmConv2D';
@@ -45,29 +45,42 @@ interface WasmBackendLike extends tf.KernelBackend {
 /** Fused clamp of the kernel. */
 export type IgemmActivation = 'linear' | 'relu' | 'relu6';
 
-let compiled: WebAssembly.Module | null = null;
-let compileError: string | null = null;
-const instances = new WeakMap<WebAssembly.Memory, ConvExports>();
+const compiled = new Map<string, WebAssembly.Module>();
+const compileErrors = new Map<string, string>();
+/** Instances per backend memory and kernel build. */
+const instances = new WeakMap<WebAssembly.Memory, Map<string, ConvExports>>();
 
-function kernelModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  if (compileError) throw new Error(compileError);
+/** The build lib/backend/fast-kernels chooses: relaxed SIMD where the engine has it. */
+function kernelVariant(): 'simd' | 'relaxed' {
+  return fastKernelVariant() === 'relaxed' ? 'relaxed' : 'simd';
+}
+
+function kernelModule(variant: 'simd' | 'relaxed'): WebAssembly.Module {
+  const done = compiled.get(variant);
+  if (done) return done;
+  const failed = compileErrors.get(variant);
+  if (failed) throw new Error(failed);
   try {
-    compiled = new WebAssembly.Module(Buffer.from(CONV_WASM_BASE64, 'base64'));
-    return compiled;
+    const mod = new WebAssembly.Module(kernelBytes('conv', variant));
+    compiled.set(variant, mod);
+    return mod;
   } catch (e) {
-    compileError = `igemm: the WebAssembly SIMD convolution kernel does not compile here (${(e as Error).message})`;
-    throw new Error(compileError);
+    const msg = `igemm: the WebAssembly ${variant === 'relaxed' ? 'relaxed-' : ''}SIMD convolution kernel does not compile here (${(e as Error).message})`;
+    compileErrors.set(variant, msg);
+    throw new Error(msg);
   }
 }
 
 function exportsFor(backend: tf.KernelBackend): ConvExports {
   const mem = (backend as Partial<WasmBackendLike>).wasm?.asm?.memory;
   if (!(mem instanceof WebAssembly.Memory)) throw new Error('igemm: the backend is not tfjs-backend-wasm (no wasm memory to share)');
-  let ex = instances.get(mem);
+  const variant = kernelVariant();
+  let byVariant = instances.get(mem);
+  if (!byVariant) instances.set(mem, (byVariant = new Map()));
+  let ex = byVariant.get(variant);
   if (!ex) {
-    ex = new WebAssembly.Instance(kernelModule(), { env: { memory: mem } }).exports as unknown as ConvExports;
-    instances.set(mem, ex);
+    ex = new WebAssembly.Instance(kernelModule(variant), { env: { memory: mem } }).exports as unknown as ConvExports;
+    byVariant.set(variant, ex);
   }
   return ex;
 }

@@ -5,3 +5,5 @@ export * from './jobs';
 export * from './pool';
 export * from './summary';
 export * from './runner';
+export * from './estimate';
+export * from './merge';

@@ -11,6 +11,7 @@ import type { BackboneArgs } from '../backbones/common';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
+import { describeBackend } from '../backend/select';
 import { writeJsonAtomic } from '../util/files';
 import { loadBackboneWithWeights } from '../weights/backbone';
 import { saveTfjsModel } from '../weights/tfjs';
@@ -243,6 +244,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     timings,
     provenance: {
       backend: info.backend,
+      backendDetail: describeBackend(),
       weights: info.provenance,
       data,
       preset: ctx.preset.name,

@@ -23,6 +23,7 @@ import { resolveWeights } from '../weights/backbone';
 import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
 import { extractTargetTag, frozenLayerCount, type ExtractTarget } from '../transfer';
 import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
+import { PLAN_FILE, type StudyPlanFile } from './merge';
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
@@ -145,7 +146,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     }
   } else writeJsonAtomic(designFile, design);
 
-  const choice = await initBackend(args.backend ? { backend: args.backend } : {});
+  const choice = await initBackend({ ...(args.backend ? { backend: args.backend } : {}), workers });
   const ctx: StudyContext = {
     out,
     preset,
@@ -161,6 +162,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
 
   const all = planRuns({ design, backbones, regimes, partial: preset.partial, seed: preset.seed });
   const mine = args.shard ? shardRuns(all, args.shard) : all;
+  writeJsonAtomic(path.join(out, PLAN_FILE), { schema: 'pet-iqa/plan@1', preset: preset.name, runIds: all.map((r) => r.id) } satisfies StudyPlanFile);
   const todo = mine.filter((r) => !readRecord(runPaths(out, r.id).record));
   const limited = args.maxRuns !== undefined ? todo.slice(0, args.maxRuns) : todo;
   log(

@@ -9,6 +9,7 @@
 import { Rng, deriveSeed } from '../util/rng';
 import { EpochKeeper, checkHeadData, glorotDense, mseOf, predictHead, resolveTrainConfig, startHeadRun, type DenseWeights, type EpochLog, type HeadTrainArgs, type TrainResult } from './head_common';
 import { HeadSimdUnavailableError, trainHeadSimd } from './head_simd';
+import { fastKernelsEnabled } from '../backend/fast-kernels';
 
 // The shared types and helpers live in head_common.ts; re-exported so `lib/train/head` stays the head's one entry point.
 export * from './head_common';
@@ -19,13 +20,15 @@ export * from './head_common';
  * Keras' ModelCheckpoint(save_best_only) does).
  *
  * Runs the wasm SIMD kernel (head_simd.ts) when it compiles, else the plain-JS loops (trainHeadJs).
- * Environment: `PET_IQA_HEAD_JS=1` forces the plain-JS loops (to compare or debug the kernel; the
- * two agree to float32 precision, see test/train/head_simd.test.ts).
+ * Environment: `PET_IQA_FAST_KERNELS=0` (the one switch of lib/backend/fast-kernels) forces the
+ * plain-JS loops, to compare or debug the kernel; the two agree to float32 precision
+ * (test/train/head_simd.test.ts).
  */
 export function trainHead(args: HeadTrainArgs): TrainResult<DenseWeights> {
   // The WebAssembly SIMD kernel (same seeds, order and Keras Adam; equal to float32 precision) is
-  // 6-7x faster; the JS loops remain for machines without wasm SIMD, or when PET_IQA_HEAD_JS=1.
-  if (process.env.PET_IQA_HEAD_JS !== '1') {
+  // 6-7x faster; the JS loops remain for machines without wasm SIMD, or with the fast kernels off
+  // (PET_IQA_FAST_KERNELS=0, lib/backend/fast-kernels).
+  if (fastKernelsEnabled()) {
     try {
       return trainHeadSimd(args);
     } catch (e) {

@@ -11,7 +11,7 @@
  */
 import { Rng, deriveSeed } from '../util/rng';
 import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, checkHeadData, resolveTrainConfig, startHeadRun } from './head_common';
-import { HEAD_WASM_BASE64 } from './wasm/head_wasm';
+import { fastKernelVariant, kernelBytes } from '../backend/fast-kernels';
 
 export class HeadSimdUnavailableError extends Error {
   constructor(message: string) {
@@ -29,19 +29,25 @@ interface HeadExports {
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
-let cachedModule: WebAssembly.Module | null = null;
-let cachedError: Error | null = null;
+const cachedModules = new Map<string, WebAssembly.Module>();
+const cachedErrors = new Map<string, Error>();
 
+/** The head kernel in the build lib/backend/fast-kernels chooses (relaxed SIMD where available). */
 function compileModule(): WebAssembly.Module {
-  if (cachedModule) return cachedModule;
-  if (cachedError) throw cachedError;
+  const variant = fastKernelVariant() === 'relaxed' ? 'relaxed' : 'simd';
+  const cached = cachedModules.get(variant);
+  if (cached) return cached;
+  const failed = cachedErrors.get(variant);
+  if (failed) throw failed;
   try {
     if (typeof WebAssembly === 'undefined') throw new Error('no WebAssembly in this runtime');
-    cachedModule = new WebAssembly.Module(Buffer.from(HEAD_WASM_BASE64, 'base64'));
-    return cachedModule;
+    const mod = new WebAssembly.Module(kernelBytes('head', variant));
+    cachedModules.set(variant, mod);
+    return mod;
   } catch (e) {
-    cachedError = new HeadSimdUnavailableError(`head_simd: WebAssembly SIMD is unavailable (${(e as Error).message})`);
-    throw cachedError;
+    const err = new HeadSimdUnavailableError(`head_simd: WebAssembly SIMD is unavailable (${(e as Error).message})`);
+    cachedErrors.set(variant, err);
+    throw err;
   }
 }
 

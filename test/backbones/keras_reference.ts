@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackboneArgs } from '../../lib/backbones/common';
 import { layerSignature } from '../../lib/backbones/layers';
 import { BACKBONES, type BackboneName } from '../../lib/backbones/registry';
+import { describeOnBackends } from '../support/backends';
 
 /** Facts of a Keras-built model (include_top=False, 80 x 80 x 3) that a builder must reproduce. */
 export interface KerasReference {
@@ -37,9 +38,31 @@ export function describeKerasReference(
   describe(`build${name}`, function () {
     this.timeout(120000);
     let model: tf.LayersModel;
+    let input: tf.Tensor4D;
+    /** The plain-JavaScript backend's output: the reference for the native and wasm backends. */
+    let cpuOutput: Float32Array;
     before(async () => {
       await tf.setBackend('cpu');
       model = build();
+      input = tf.randomUniform([1, 80, 80, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
+      cpuOutput = tf.tidy(() => model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+    });
+    after(() => input?.dispose());
+
+    describeOnBackends('the same outputs as the cpu backend', function () {
+      it('within 1e-4 of the largest |value|', () => {
+        const out = tf.tidy(() => model.predict(input) as tf.Tensor);
+        const v = out.dataSync();
+        out.dispose();
+        let diff = 0;
+        let scale = 0;
+        for (let i = 0; i < v.length; i++) {
+          diff = Math.max(diff, Math.abs(v[i] - cpuOutput[i]));
+          scale = Math.max(scale, Math.abs(cpuOutput[i]));
+        }
+        assert.ok(scale > 0, 'all-zero reference');
+        assert.ok(diff / scale < 1e-4, `max |${tf.getBackend()} - cpu| / max |cpu| = ${(diff / scale).toExponential(2)}`);
+      });
     });
     after(() => model?.dispose());
 

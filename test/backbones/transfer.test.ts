@@ -4,6 +4,7 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
+import { describeOnBackends } from '../support/backends';
 import { buildResNet50 } from '../../lib/backbones/resnet';
 import { applyRegime, buildTransferModel, countParams, frozenLayerCount } from '../../lib/backbones/transfer';
 import { buildVGG16 } from '../../lib/backbones/vgg';
@@ -133,7 +134,7 @@ describe('backbones/transfer', function () {
     });
   });
 
-  describe('training step (ResNet50 at 32 x 32)', () => {
+  describeOnBackends('training step (ResNet50 at 32 x 32)', function () {
     const x = (): tf.Tensor4D => tf.randomUniform([4, 32, 32, 3], -1, 1, 'float32', 11) as tf.Tensor4D;
     const y = (): tf.Tensor2D => tf.tensor2d([[1, 2, 3], [0, 1, 2], [2, 2, 1], [3, 0, 1]]);
 

@@ -2,11 +2,12 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { IgemmConv2D, igemmCallCounts, igemmUnavailableReason, indirectionTable } from '../../lib/backend';
 import { normalValues, onBackend, relativeError, useWasmBackend } from './helpers';
+import { describeOnKernelVariants } from '../support/backends';
 
 const TOL = 1e-5;
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
-describe('backend/wasm indirect-GEMM convolution', function () {
+describeOnKernelVariants('backend/wasm indirect-GEMM convolution', function () {
   this.timeout(60000);
   useWasmBackend();
 

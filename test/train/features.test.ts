@@ -8,15 +8,16 @@ import { attachHead, splitModel, foldBatchNorm } from '../../lib/train/graph';
 import { runRows, readFeatureCache, writeFeatureCache, featureCacheKey, concatRows } from '../../lib/train/features';
 import { predictHead } from '../../lib/train/head';
 import { predictRows } from '../../lib/train/suffix';
-import { setupBackend, tinyBackbone, sampleInput, maxAbsDiff } from './helpers';
+import { describeOnBackends } from '../support/backends';
+import { tinyBackbone, sampleInput, maxAbsDiff } from './helpers';
 
-describe('train/features: caches equal the whole model', () => {
+describeOnBackends('train/features: caches equal the whole model', function () {
   let backend = '';
   const N = 12;
   let x: tf.Tensor4D;
   const input = (idx: Int32Array) => tf.gather(x, idx) as tf.Tensor4D;
   before(async () => {
-    backend = await setupBackend();
+    backend = tf.getBackend();
     x = sampleInput(N);
   });
 

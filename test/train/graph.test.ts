@@ -2,12 +2,10 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { frozenLayerCount } from '../../lib/backbones/transfer';
 import { foldBatchNorm, splitModel, attachHead, modelNodes } from '../../lib/train/graph';
-import { setupBackend, tinyBackbone, sampleInput, maxAbsDiff } from './helpers';
+import { describeOnBackends } from '../support/backends';
+import { tinyBackbone, sampleInput, maxAbsDiff } from './helpers';
 
-describe('train/graph', () => {
-  before(async () => {
-    await setupBackend();
-  });
+describeOnBackends('train/graph', function () {
 
   it('foldBatchNorm gives the same outputs with fewer BN layers', () => {
     const m = tinyBackbone();
@@ -49,11 +47,8 @@ describe('train/graph', () => {
   });
 });
 
-describe('train/graph on real backbone builders (random init, 32 x 32)', function () {
+describeOnBackends('train/graph on real backbone builders (random init, 32 x 32)', function () {
   this.timeout(120000);
-  before(async () => {
-    await setupBackend();
-  });
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const build = (n: string) => (require('../../lib/backbones') as { buildBackbone: (n: string, a: object) => tf.LayersModel }).buildBackbone(n, { inputSize: 32, seed: 3 });
 

@@ -4,7 +4,8 @@ import { trainHead, trainHeadJs, glorotDense, predictHead, resolveTrainConfig } 
 import { headSimdSupported, trainHeadSimd } from '../../lib/train/head_simd';
 import { trainSuffix } from '../../lib/train/suffix';
 import { Rng } from '../../lib/util/rng';
-import { setupBackend, maxAbsDiff } from './helpers';
+import { maxAbsDiff } from './helpers';
+import { describeOnBackends } from '../support/backends';
 
 function linearProblem(rows: number, dim: number, seed = 5) {
   const rng = new Rng(seed);
@@ -19,24 +20,21 @@ function linearProblem(rows: number, dim: number, seed = 5) {
   return { features: { data, rows, dim }, labels };
 }
 
-describe('train/head', () => {
-  before(async () => {
-    await setupBackend();
-  });
+describeOnBackends('train/head', function () {
 
-  it('PET_IQA_HEAD_JS=1 selects the plain-JS trainer; otherwise the SIMD kernel when it compiles', () => {
+  it('PET_IQA_FAST_KERNELS=0 selects the plain-JS trainer; otherwise the SIMD kernel when it compiles', () => {
     const { features, labels } = linearProblem(60, 5, 7);
     const args = { features, labels, train: Int32Array.from({ length: 40 }, (_, i) => i), validation: Int32Array.from({ length: 20 }, (_, i) => 40 + i), config: { epochs: 5, learningRate: 0.01, seed: 2 } };
-    const saved = process.env.PET_IQA_HEAD_JS;
+    const saved = process.env.PET_IQA_FAST_KERNELS;
     try {
-      process.env.PET_IQA_HEAD_JS = '1';
+      process.env.PET_IQA_FAST_KERNELS = '0';
       assert.deepEqual(trainHead(args).best, trainHeadJs(args).best);
-      delete process.env.PET_IQA_HEAD_JS;
+      delete process.env.PET_IQA_FAST_KERNELS;
       const expected = headSimdSupported() ? trainHeadSimd(args) : trainHeadJs(args);
       assert.deepEqual(trainHead(args).best, expected.best);
     } finally {
-      if (saved === undefined) delete process.env.PET_IQA_HEAD_JS;
-      else process.env.PET_IQA_HEAD_JS = saved;
+      if (saved === undefined) delete process.env.PET_IQA_FAST_KERNELS;
+      else process.env.PET_IQA_FAST_KERNELS = saved;
     }
   });
 

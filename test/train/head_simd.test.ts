@@ -3,6 +3,7 @@ import * as head from '../../lib/train/head';
 import { predictHead, glorotDense, TrainConfig } from '../../lib/train/head';
 import { HeadSimdTrainer, HeadSimdUnavailableError, headSimdSupported, trainHeadSimd } from '../../lib/train/head_simd';
 import { Rng } from '../../lib/util/rng';
+import { describeOnKernelVariants } from '../support/backends';
 
 /** The plain-JS trainer: trainHeadJs if head.ts dispatches trainHead to the SIMD kernel, else trainHead. */
 const trainHead = (head as { trainHeadJs?: typeof head.trainHead }).trainHeadJs ?? head.trainHead;
@@ -41,7 +42,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-describe('train/head_simd', () => {
+describeOnKernelVariants('train/head_simd', function () {
   before(function () {
     if (!headSimdSupported()) this.skip();
   });

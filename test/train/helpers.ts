@@ -1,18 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasBatchNormalization } from '../../lib/backbones/batch_norm';
 
-/** The workspace backend (lib/backend) when present, else tfjs cpu. */
-export async function setupBackend(): Promise<string> {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const mod = require('../../lib/backend') as { initBackend: () => Promise<{ backend: string }> };
-    return (await mod.initBackend()).backend;
-  } catch {
-    await tf.setBackend('cpu');
-    return 'cpu';
-  }
-}
-
 /**
  * A small DenseNet-like conv net: conv -> BN -> relu, a branch whose outputs are concatenated with
  * an earlier tensor (so a cut crosses with several tensors), depthwise conv + BN, pooling.
