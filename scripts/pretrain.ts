@@ -26,11 +26,12 @@ async function main(): Promise<void> {
     .option('--batch <b>', 'patches per step', num)
     .option('--crop <c>', 'side of the random crops trained on', num)
     .option('--lr <x>', 'Adam learning rate', num)
+    .option('--jitter <s>', 'random intensity scale in [1/s, s] (1 = off)', num)
     .option('--seed <s>', 'seed (default: the preset\'s)', num)
     .option('--out <file>', 'write the .h5 here (and <file>.json) instead of the cache')
     .option('--backend <name>', 'tfjs backend (gpu | node | wasm | cpu)')
     .parse();
-  const o = program.opts<{ backbone: string; task: string; preset: string; manifest?: string; steps?: number; batch?: number; crop?: number; lr?: number; seed?: number; out?: string; backend?: string }>();
+  const o = program.opts<{ backbone: string; task: string; preset: string; manifest?: string; steps?: number; batch?: number; crop?: number; lr?: number; jitter?: number; seed?: number; out?: string; backend?: string }>();
   const backbone = getBackboneSpec(o.backbone).name as BackboneName;
   if (!(PRETEXT_TASKS as readonly string[]).includes(o.task)) throw new Error(`--task must be one of ${PRETEXT_TASKS.join(', ')}, got '${o.task}'`);
   const preset = getPreset(o.preset);
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     ...(o.batch !== undefined ? { batchSize: o.batch } : {}),
     ...(o.crop !== undefined ? { crop: o.crop } : {}),
     ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
+    ...(o.jitter !== undefined ? { intensityJitter: o.jitter } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
   };
   const made = await ensurePretextWeights(spec, { out: o.out, log, backend: o.backend });

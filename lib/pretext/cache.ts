@@ -8,6 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackboneArgs } from '../backbones/common';
 import type { BackboneName } from '../backbones/registry';
 import { getBackboneSpec } from '../backbones/registry';
 import type { PatchDatasetConfig } from '../patches/dataset';
@@ -51,6 +53,8 @@ export interface EnsurePretextArgs {
   log?: (line: string) => void;
   /** Backend to initialise when training (default lib/backend's choice). */
   backend?: string;
+  /** Builder of the random-init backbone; default lib/backbones' buildBackbone. Tests pass a small double. */
+  build?: (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
 }
 
 const checkSchema = z.object({
@@ -213,7 +217,7 @@ async function pretrainToFile(spec: PretextSpec, key: string, paths: { weights: 
   const train = rowsOf(split.train);
   const check = rowsOf(split.check);
   const bspec = getBackboneSpec(spec.backbone);
-  const base = buildBackbone(spec.backbone, { inputSize: spec.patchConfig.size, seed: cfg.seed });
+  const base = (args.build ?? buildBackbone)(spec.backbone, { inputSize: spec.patchConfig.size, seed: cfg.seed });
   log(
     `pretext: pretraining ${spec.backbone} on ${pretextTaskLabel(task)} (${cfg.steps} steps of ${cfg.batchSize} ${cfg.crop}x${cfg.crop} crops, lr ${cfg.learningRate}) ` +
       `from ${train.length} patches of ${split.train.length} non-test patients (check: ${check.length} patches of ${split.check.join(', ')}; excluded: ${data.excludedPatients.join(', ')}); backend ${choice.backend}`,
