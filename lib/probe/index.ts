@@ -4,4 +4,5 @@
  */
 export * from './points';
 export * from './ridge';
+export * from './result';
 export * from './run';

@@ -7,7 +7,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 import { handcraftedFeatureMatrix } from '../baselines/features';
 import { fitConstant, fitRidgeSelected, predictConstant, predictRidge } from '../baselines/ridge';
 import { initBackend } from '../backend';
@@ -27,6 +26,7 @@ import { Rng, deriveSeed } from '../util/rng';
 import { loadBackboneWithWeights } from '../weights/backbone';
 import { probePoints, pooledActivations } from './points';
 import { fitRidgeProbe, probeError, type ProbeError } from './ridge';
+import type { ProbeResult } from './result';
 
 /** Arguments of runProbe. */
 export interface ProbeArgs {
@@ -47,75 +47,6 @@ export interface ProbeArgs {
   out?: string;
   backend?: string;
   log?: (line: string) => void;
-}
-
-const errorSchema = z.object({
-  perPatch: z.object({ GQR: z.number(), PR: z.number(), DC: z.number(), overall: z.number() }),
-  perVolume: z.object({ GQR: z.number(), PR: z.number(), DC: z.number(), overall: z.number() }),
-  volumes: z.number(),
-});
-
-/** A probe result file, `pet-iqa/probe@1`. */
-export const probeResultSchema = z.object({
-  schema: z.literal('pet-iqa/probe@1'),
-  backbone: z.string(),
-  /** 'random' | 'pretext' | 'imagenet' | 'file': the curve it belongs to in Fig. 9. */
-  weightsKind: z.string(),
-  weightsLabel: z.string(),
-  weights: z.record(z.string(), z.unknown()),
-  preset: z.string(),
-  fold: z.number(),
-  n: z.number(),
-  trainPatients: z.array(z.string()),
-  validationPatients: z.array(z.string()),
-  testPatients: z.array(z.string()),
-  patchSetHash: z.string(),
-  points: z.array(
-    z.object({
-      name: z.string(),
-      layerIndex: z.number(),
-      depth: z.number(),
-      channels: z.number(),
-      spatial: z.tuple([z.number(), z.number()]),
-      lambda: z.number(),
-      validationMSE: z.number(),
-      test: errorSchema,
-    }),
-  ),
-  frozenHead: z.object({ flattenSize: z.number(), keptEpoch: z.number(), epochs: z.number(), learningRate: z.number(), test: errorSchema }),
-  baselines: z.object({ constant: errorSchema, handcrafted: errorSchema.extend({ lambda: z.number() }) }),
-  backend: z.string(),
-  gitCommit: z.string(),
-  seconds: z.number(),
-  createdAt: z.string(),
-});
-export type ProbeResult = z.infer<typeof probeResultSchema>;
-
-/** Reads a probe file; errors name the file and the field. */
-export function readProbeResult(file: string): ProbeResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`probe file ${file} cannot be read as JSON: ${(err as Error).message}`);
-  }
-  const parsed = probeResultSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`probe file ${file}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`);
-  }
-  return parsed.data;
-}
-
-/** Every probe file of a results folder (`<dir>/probe/*.json`), sorted by backbone then weights. */
-export function readProbeResults(resultsDir: string): ProbeResult[] {
-  const dir = path.join(resultsDir, 'probe');
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => readProbeResult(path.join(dir, f)));
 }
 
 /** The Fig. 9 curve a weights provenance belongs to, and its label. */
