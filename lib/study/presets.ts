@@ -82,7 +82,7 @@ export const PRESETS: Record<PresetName, StudyPreset> = {
     extractBatchSize: 32,
     seed: 0,
     // Without an ImageNet file the quick job pretrains on the count level (lib/pretext) and says so.
-    pretext: { keep: 20, train: { steps: 120 } },
+    pretext: { keep: 20, train: { steps: 80 } },
     offlineWeights: 'pretext',
   },
   paper: {
