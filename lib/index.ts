@@ -21,6 +21,8 @@ export * from './figures';
 export * from './workspace';
 export * from './score';
 export * from './accel';
+export * from './pretext';
+export * from './probe';
 
 // Names that two stages both export: the explicit re-exports below pick one and rename the other.
 export { getPreset } from './study';

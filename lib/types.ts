@@ -29,7 +29,40 @@ export type PreprocessingMode = 'caffe' | 'tf' | 'torch' | 'none';
 /** Where a model's ImageNet weights came from; every result carries one. */
 export type WeightsProvenance =
   | { kind: 'imagenet'; file: string; sha256: string; md5?: string }
-  | { kind: 'random init'; seed: number; bnCalibration?: BatchNormCalibrationProvenance };
+  | { kind: 'random init'; seed: number; bnCalibration?: BatchNormCalibrationProvenance }
+  | PretextWeightsProvenance;
+
+/**
+ * Weights of a backbone pretrained from random init on a label-free pretext task (lib/pretext) on
+ * the non-test patients of a cohort; `label` is what records and figures show, for example
+ * 'pretext (count level, quick)'.
+ */
+export interface PretextWeightsProvenance {
+  kind: 'pretext';
+  /** 'count-level': regress ln(count %) of patches. */
+  task: string;
+  label: string;
+  /** Absolute path of the Keras .h5 file. */
+  file: string;
+  sha256: string;
+  /** Cohort name (the manifest's folder). */
+  cohort: string;
+  manifestSha256: string;
+  /** lib/patches key of the pretext patch set. */
+  patchSetHash: string;
+  /** Patients whose patches were trained on or checked against; never a test patient. */
+  patients: string[];
+  /** Patients never read (the study's test patients). */
+  excludedPatients: string[];
+  steps: number;
+  seed: number;
+  /** Mean training loss of the last 10 % of steps (standardised ln count). */
+  finalLoss: number;
+  /** Inference-mode MAE (ln count %) on the held-out check patients. */
+  checkMAE: number;
+  /** Cache key (lib/pretext pretextKey). */
+  key: string;
+}
 
 /**
  * A random-init backbone's BatchNormalization statistics measured on patches of the training data

@@ -1,6 +1,6 @@
 /**
  * npm run reproduce -- --preset smoke|quick|paper [--backbones A,B] [--regime frozen|partial|both]
- *   [--shard i/N] [--out DIR] [--weights imagenet|random|FILE] [--workers K] [--backend NAME] [--max-runs M] [--plan]
+ *   [--shard i/N] [--out DIR] [--weights imagenet|random|pretext|FILE] [--workers K] [--backend NAME] [--max-runs M] [--plan]
  */
 import { Command } from 'commander';
 import * as path from 'path';
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     .option('--regime <regime>', 'frozen | partial | both (default: the preset\'s)')
     .option('--shard <i/N>', 'run only shard i of N (1-based), e.g. $SLURM_ARRAY_TASK_ID/8')
     .option('--out <dir>', 'output folder (default results/<preset>)')
-    .option('--weights <w>', 'imagenet | random | a weights file', 'imagenet')
+    .option('--weights <w>', 'imagenet | random | pretext (count-level pretraining on the cohort, cached) | a weights file', 'imagenet')
     .option('--workers <k>', 'worker threads (0 = inline)', (v) => Number(v))
     .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
     .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))

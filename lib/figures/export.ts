@@ -10,6 +10,8 @@ import { fig5 } from './fig5';
 import { fig6 } from './fig6';
 import { fig7 } from './fig7';
 import { fig8 } from './fig8';
+import { fig9 } from './fig9';
+import { readProbeResults } from '../probe/result';
 import { parameterRowsFromRuns, tryParameterTable, type TableParameterRow } from './params';
 import { escapeHtml, figureHtml, FigureRenderer, writeFigureFiles } from './render';
 import { backbonesOf, loadResults, type StudyResults } from './results';
@@ -19,7 +21,7 @@ import { table3 } from './table3';
 import { tableCsv } from './table';
 
 /** The paper's items in the order of the index page. */
-export const PAPER_ITEMS = ['table1', 'table2', 'table3', 'fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8'] as const;
+export const PAPER_ITEMS = ['table1', 'table2', 'table3', 'fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8', 'fig9'] as const;
 export type PaperItem = (typeof PAPER_ITEMS)[number];
 
 export interface WriteAllOptions {
@@ -82,6 +84,9 @@ export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, '
   if (want.has('fig6')) out.fig6 = fig6(res);
   if (want.has('fig7')) out.fig7 = fig7(res);
   if (want.has('fig8')) out.fig8 = fig8(res);
+  // Fig. 9 (probes, beyond the paper) only where `npm run probe` wrote results.
+  const probes = want.has('fig9') ? readProbeResults(res.dir) : [];
+  if (probes.length > 0) out.fig9 = fig9(probes);
   return out;
 }
 

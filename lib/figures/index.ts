@@ -18,6 +18,7 @@ export * from './fig5';
 export * from './fig6';
 export * from './fig7';
 export * from './fig8';
+export * from './fig9';
 export * from './fake';
 export * from './render';
 export * from './show';

@@ -92,7 +92,7 @@ export async function scoreBatch(args: ScoreBatchArgs): Promise<ScoreBatchResult
     for (const input of inputs) {
       let row: VolumeScore;
       try {
-        const { score, volume } = scoreVolume(model, input, { reference: reference.description, tolerance: args.tolerance });
+        const { score, volume, patchScores } = scoreVolume(model, input, { reference: reference.description, tolerance: args.tolerance });
         if (!reference.description) score.flags.push({ code: 'no-reference', message: `no training data description to compare with: ${reference.reason}` });
         if (wantPng) {
           const name = pngName(input, used);
@@ -101,7 +101,7 @@ export async function scoreBatch(args: ScoreBatchArgs): Promise<ScoreBatchResult
               renderer = await FigureRenderer.open();
               ownRenderer = true;
             }
-            const img = await renderer.render(scoreFigure(volume, score), ['png'], 1);
+            const img = await renderer.render(scoreFigure(volume, score, { patchScores, patchSize: model.inputSize }), ['png'], 1);
             if (!img.png) throw new Error('the renderer returned no PNG');
             const rel = path.join('png', `${name}.png`);
             writeFileAtomic(path.join(out, rel), img.png);

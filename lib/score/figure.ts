@@ -4,7 +4,7 @@
  */
 import type { Figure, Trace } from '../figures/common';
 import { METRICS, type Volume } from '../types';
-import type { VolumeScore } from './score';
+import type { PatchScore, VolumeScore } from './score';
 
 /** Intensity-weighted centre (voxel indices, rounded) of the non-negative voxels; the middle for an empty volume. */
 export function centreOfMass(v: Volume): [number, number, number] {
@@ -59,6 +59,67 @@ export interface ScoreFigureOptions {
   label?: string;
   /** Pixel height of the figure. Default 420. */
   height?: number;
+  /** Scored patches: each plane's patches are outlined on its slice, coloured by predicted GQR. */
+  patchScores?: readonly PatchScore[];
+  /** Patch side in voxels (the model's input size); needed with patchScores. */
+  patchSize?: number;
+}
+
+/** GQR 0 (poor) .. 3 (good) as red -> yellow -> green. */
+export function gqrColour(gqr: number): string {
+  const t = Math.min(1, Math.max(0, gqr / 3));
+  const [r, g] = t < 0.5 ? [215, Math.round(48 + (t / 0.5) * (200 - 48))] : [Math.round(215 - ((t - 0.5) / 0.5) * (215 - 26)), Math.round(200 - ((t - 0.5) / 0.5) * (200 - 150))];
+  return `rgb(${r},${g},${t < 0.5 ? 39 : Math.round(39 + ((t - 0.5) / 0.5) * (65 - 39))})`;
+}
+
+const PLANE_OF_AXIS = ['sagittal', 'coronal', 'transverse'] as const;
+
+/**
+ * The patch map of one slice panel: each patch of that plane as a rectangle at its in-plane place
+ * (patches come from several slices; all are projected onto the shown one), coloured by its GQR,
+ * plus invisible-ish centre markers that carry the colour bar and the hover text.
+ */
+function patchOverlay(v: Volume, axis: 0 | 1 | 2, sfx: string, patches: readonly PatchScore[], size: number, showScale: boolean): { shapes: unknown[]; trace?: Trace } {
+  const mine = patches.filter((p) => p.plane === PLANE_OF_AXIS[axis]);
+  if (mine.length === 0) return { shapes: [] };
+  const colAxis = axis === 0 ? 1 : 0;
+  const rowAxis = axis === 2 ? 1 : 2;
+  const dx = v.voxelSize[colAxis];
+  const dy = v.voxelSize[rowAxis];
+  const shapes = mine.map((p) => ({
+    type: 'rect',
+    xref: `x${sfx}`,
+    yref: `y${sfx}`,
+    x0: (p.col - 0.5) * dx,
+    x1: (p.col + size - 0.5) * dx,
+    y0: (p.row - 0.5) * dy,
+    y1: (p.row + size - 0.5) * dy,
+    line: { color: gqrColour(p.GQR), width: 2 },
+    fillcolor: gqrColour(p.GQR),
+    opacity: 0.28,
+  }));
+  const trace: Trace = {
+    type: 'scatter',
+    mode: 'markers',
+    x: mine.map((p) => (p.col + size / 2 - 0.5) * dx),
+    y: mine.map((p) => (p.row + size / 2 - 0.5) * dy),
+    text: mine.map((p) => `patch at slice ${p.slice}: GQR ${p.GQR.toFixed(2)}`),
+    hovertemplate: '%{text}<extra></extra>',
+    xaxis: `x${sfx}`,
+    yaxis: `y${sfx}`,
+    showlegend: false,
+    marker: {
+      size: 7,
+      color: mine.map((p) => p.GQR),
+      cmin: 0,
+      cmax: 3,
+      colorscale: [[0, gqrColour(0)], [0.5, gqrColour(1.5)], [1, gqrColour(3)]],
+      line: { color: '#000', width: 0.5 },
+      showscale: showScale,
+      colorbar: { title: { text: 'patch GQR' }, x: -0.06, len: 0.8 },
+    },
+  };
+  return { shapes, trace };
 }
 
 /** Three orthogonal slices through the centre of mass, scores (and flags) in the title. */
@@ -70,6 +131,8 @@ export function scoreFigure(v: Volume, score: VolumeScore, opts: ScoreFigureOpti
   const gap = 0.04;
   const w = (1 - 2 * gap) / 3;
   const data: Trace[] = [];
+  const overlays: Trace[] = [];
+  const shapes: unknown[] = [];
   const layout: Record<string, unknown> = {};
   ([0, 1, 2] as const).forEach((axis, n) => {
     const s = slice(v, axis, com[axis]);
@@ -91,6 +154,12 @@ export function scoreFigure(v: Volume, score: VolumeScore, opts: ScoreFigureOpti
       colorbar: { title: { text: v.units ?? score.stats?.units ?? 'intensity' }, len: 0.8 },
       hovertemplate: `%{z}<extra>${names[n]}</extra>`,
     });
+    if (opts.patchScores?.length) {
+      if (!opts.patchSize) throw new Error('scoreFigure: patchScores need patchSize');
+      const o = patchOverlay(v, axis, sfx, opts.patchScores, opts.patchSize, n === 0);
+      shapes.push(...o.shapes);
+      if (o.trace) overlays.push(o.trace);
+    }
     layout[`xaxis${sfx}`] = { domain: [n * (w + gap), n * (w + gap) + w], showticklabels: false, ticks: '', showgrid: false, zeroline: false, title: { text: `${names[n]} (${axisName[axis]} = ${com[axis]})` } };
     layout[`yaxis${sfx}`] = { scaleanchor: `x${sfx}`, showticklabels: false, ticks: '', showgrid: false, zeroline: false };
   });
@@ -100,16 +169,18 @@ export function scoreFigure(v: Volume, score: VolumeScore, opts: ScoreFigureOpti
     : ['not scored'];
   const label = opts.label ?? score.id ?? score.file.split(/[\\/]/).pop() ?? score.file;
   const flags = score.flags.length ? `<br><span style="color:#b00">flags: ${score.flags.map((f) => f.code).join(', ')}</span>` : '';
+  const mapNote = overlays.length ? '<br><span style="font-size:11px">boxes: each patch\'s predicted GQR (red poor, green good), patches of all slices of a plane drawn on its panel</span>' : '';
   return {
-    data,
+    data: [...data, ...overlays],
     layout: {
-      title: { text: `${label}<br><span style="font-size:13px">${parts.join('  |  ')}</span>${flags}`, x: 0.5, xanchor: 'center', font: { size: 14 } },
+      title: { text: `${label}<br><span style="font-size:13px">${parts.join('  |  ')}</span>${flags}${mapNote}`, x: 0.5, xanchor: 'center', font: { size: 14 } },
       font: { family: 'Arial, Helvetica, sans-serif', size: 11 },
       paper_bgcolor: 'white',
       plot_bgcolor: 'white',
       width: 1000,
       height: opts.height ?? 420,
-      margin: { l: 20, r: 20, t: score.flags.length ? 100 : 80, b: 40 },
+      margin: { l: overlays.length ? 70 : 20, r: 20, t: (score.flags.length ? 100 : 80) + (overlays.length ? 16 : 0), b: 40 },
+      ...(shapes.length ? { shapes } : {}),
       ...layout,
     },
   };

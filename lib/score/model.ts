@@ -131,8 +131,8 @@ export function readModelMeta(dir: string): ScoringModelMeta {
   for (const k of ['size', 'candidates', 'keep']) if (!posInt(p![k])) fail(`field 'patches.${k}' must be a positive integer, got ${JSON.stringify(p![k])}`);
   if (p!.size !== m.inputSize) fail(`field 'patches.size' (${p!.size}) differs from 'inputSize' (${m.inputSize})`);
   const w = m.weights as WeightsProvenance | undefined;
-  if (!w || (w.kind !== 'imagenet' && w.kind !== 'random init')) fail(`field 'weights' must be {kind: "imagenet", file, sha256} or {kind: "random init", seed}`);
-  if (w!.kind === 'imagenet' && !/^[0-9a-f]{64}$/.test(String(w!.sha256))) fail(`field 'weights.sha256' must be 64 hex digits, got ${JSON.stringify(w!.sha256)}`);
+  if (!w || (w.kind !== 'imagenet' && w.kind !== 'random init' && w.kind !== 'pretext')) fail(`field 'weights' must be {kind: "imagenet", file, sha256}, {kind: "pretext", file, sha256, ...} or {kind: "random init", seed}`);
+  if ((w!.kind === 'imagenet' || w!.kind === 'pretext') && !/^[0-9a-f]{64}$/.test(String(w!.sha256))) fail(`field 'weights.sha256' must be 64 hex digits, got ${JSON.stringify(w!.sha256)}`);
   if (w!.kind === 'random init' && !Number.isFinite(w!.seed)) fail(`field 'weights.seed' must be a number, got ${JSON.stringify(w!.seed)}`);
   const ls = m.labelScale as { outputs?: unknown } | undefined;
   if (!ls || JSON.stringify(ls.outputs) !== JSON.stringify(METRICS)) fail(`field 'labelScale.outputs' must be ${JSON.stringify(METRICS)}`);
@@ -186,6 +186,25 @@ function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScori
   throw new ScoringModelError(dir, `ImageNet weights do not match the model: meta.json expects ${path.basename(w.file || spec.weightsFile)} with sha256 ${w.sha256}, but ${seen.join('; ')}`);
 }
 
+/** Where a kept model's pretext weights travel with it (collectModels copies them there). */
+export function pretextCopyPath(modelDir: string, file: string): string {
+  return path.join(modelDir, 'pretext', path.basename(file));
+}
+
+/** The pretext weights of a model: its own copy, else the cached file, checked against meta.json's sha256. */
+function checkedPretextFile(dir: string, w: Extract<WeightsProvenance, { kind: 'pretext' }>): string {
+  const wmod = require('../weights') as typeof import('../weights');
+  const candidates = [pretextCopyPath(dir, w.file), path.resolve(w.file)].filter((c) => fs.existsSync(c));
+  if (candidates.length === 0) throw new ScoringModelError(dir, `its pretext weights are missing: expected ${pretextCopyPath(dir, w.file)} or ${w.file} with sha256 ${w.sha256}`);
+  const seen: string[] = [];
+  for (const f of candidates) {
+    const sha = wmod.hashFileSync(f).sha256;
+    if (sha === w.sha256) return f;
+    seen.push(`${f} has sha256 ${sha}`);
+  }
+  throw new ScoringModelError(dir, `pretext weights do not match the model: meta.json expects sha256 ${w.sha256}, but ${seen.join('; ')}`);
+}
+
 /** Model name for reports and the default output folder: `<results folder>__<model folder>`. */
 export function scoringModelName(dir: string): string {
   const abs = path.resolve(dir);
@@ -219,6 +238,9 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
   let seed = 0;
   if (meta.weights.kind === 'imagenet') {
     weightsFile = checkedWeightsFile(abs, meta, opts);
+    weightsArg = weightsFile;
+  } else if (meta.weights.kind === 'pretext') {
+    weightsFile = checkedPretextFile(abs, meta.weights);
     weightsArg = weightsFile;
   } else {
     weightsArg = 'random';

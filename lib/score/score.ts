@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseNifti } from '../io';
 import { labelsOf, loadManifest, resolvePath } from '../manifest';
-import { sampleNormalizedPatches, type PlaneStats } from '../patches/sampler';
+import { sampleNormalizedPatches, type PatchLocation, type PlaneStats } from '../patches/sampler';
 import { METRICS, type MetricTriple, type Volume } from '../types';
 import { digest, writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { Rng, deriveSeed } from '../util/rng';
@@ -55,6 +55,9 @@ export interface VolumeScore {
   png?: string;
   error?: string;
 }
+
+/** One scored patch: where it lies in the volume and its predicted GQR. */
+export type PatchScore = PatchLocation & { GQR: number };
 
 /** Options of scoreVolume and scoreFiles. */
 export interface ScoreOptions {
@@ -153,7 +156,7 @@ export function aggregatePredictions(members: Float32Array[], count: number): Pi
  * Scores one volume. Throws (with the file in the message) when it cannot be read or yields no patch;
  * returns the volume too, for the slice figure.
  */
-export function scoreVolume(model: ScoringModel, input: ScoreInput, opts: ScoreOptions = {}): { score: VolumeScore; volume: Volume } {
+export function scoreVolume(model: ScoringModel, input: ScoreInput, opts: ScoreOptions = {}): { score: VolumeScore; volume: Volume; patchScores: PatchScore[] } {
   if (input.error) throw new Error(input.error);
   let bytes: Buffer;
   try {
@@ -197,7 +200,9 @@ export function scoreVolume(model: ScoringModel, input: ScoreInput, opts: ScoreO
     stats: { ...stats, units },
     flags,
   };
-  return { score, volume };
+  // Each patch's GQR (mean over members), where it was taken: the patch map of the slice figure.
+  const patchScores: PatchScore[] = sampled.locations.map((loc, p) => ({ ...loc, GQR: preds.reduce((a, m) => a + m[p * 3], 0) / preds.length }));
+  return { score, volume, patchScores };
 }
 
 /** The model part of a report. */

@@ -8,6 +8,14 @@ import type { DesignConfig } from '../design/design';
 import type { PatchDatasetConfig } from '../patches/dataset';
 import type { Regime } from '../types';
 import type { TrainConfig } from '../train/head';
+import type { PretrainConfig } from '../pretext/train';
+
+/** A preset's pretext pretraining (lib/pretext): patches kept per plane and training settings. */
+export interface PresetPretext {
+  /** Patches kept per plane and volume for the pretext data. Default: the preset's `keep`. */
+  keep?: number;
+  train?: PretrainConfig;
+}
 
 export const PRESET_NAMES = ['smoke', 'quick', 'paper'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -33,6 +41,10 @@ export interface StudyPreset {
   extractBatchSize: number;
   /** Seed of the study (run seeds derive from it and the run id). */
   seed: number;
+  /** Pretext pretraining settings for `--weights pretext`. Default: lib/pretext's. */
+  pretext?: PresetPretext;
+  /** What `--weights imagenet` uses when the ImageNet file is missing. Default 'random' (with a loud warning). */
+  offlineWeights?: 'pretext' | 'random';
 }
 
 const PAPER_DESIGN: DesignConfig = { folds: 6, validationSize: 2, trainingSizes: [1, 4, 8], ensembleRepeats: 5, ensembleFold: 0, testCount: 3 };
@@ -52,6 +64,8 @@ export const PRESETS: Record<PresetName, StudyPreset> = {
     partialFrozenFraction: 0.6,
     extractBatchSize: 32,
     seed: 0,
+    // Plumbing only: a few steps on whole 32 x 32 patches.
+    pretext: { keep: 20, train: { steps: 8, batchSize: 16, calibrationImages: 32 } },
   },
   quick: {
     name: 'quick',
@@ -67,6 +81,9 @@ export const PRESETS: Record<PresetName, StudyPreset> = {
     partialFrozenFraction: 0.6,
     extractBatchSize: 32,
     seed: 0,
+    // Without an ImageNet file the quick job pretrains on the count level (lib/pretext) and says so.
+    pretext: { keep: 20, train: { steps: 80 } },
+    offlineWeights: 'pretext',
   },
   paper: {
     name: 'paper',

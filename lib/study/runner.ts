@@ -19,7 +19,7 @@ import { gitCommit, machineInfo } from '../util/provenance';
 import { digest, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { Rng, deriveSeed } from '../util/rng';
 import { concatRows, defaultFeatureCacheDir, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
-import { resolveWeights } from '../weights/backbone';
+import { resolveStudyWeights } from '../pretext/resolve';
 import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
 import { extractTargetTag, frozenLayerCount, type ExtractTarget } from '../transfer';
 import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
@@ -41,7 +41,7 @@ export interface StudyArgs {
   regime?: 'frozen' | 'partial' | 'both';
   /** This machine's shard. Default the whole sweep. */
   shard?: { index: number; count: number };
-  /** 'imagenet' (random init with a loud warning when absent) | 'random' | a file. Default 'imagenet'. */
+  /** 'imagenet' (random init with a loud warning when absent, or the preset's offline fallback) | 'random' | 'pretext' | a file. Default 'imagenet'. */
   weights?: string;
   /** Worker threads; 0 runs inline. Default min(2, cpus). */
   workers?: number;
@@ -185,7 +185,15 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     const needs: Array<{ backbone: BackboneName; target: ExtractTarget; key: string }> = [];
     for (const r of limited) {
       if (!prov.has(r.backbone)) {
-        const { provenance: resolved } = await resolveWeights(r.backbone, { weights, seed: ctx.preset.seed, warn: log });
+        const { provenance: resolved } = await resolveStudyWeights(r.backbone as BackboneName, {
+          weights,
+          seed: ctx.preset.seed,
+          log,
+          preset,
+          testPatients: design.testPatients,
+          backend: args.backend,
+          manifestPath: data.kind === 'manifest' ? data.manifestPath : undefined,
+        });
         prov.set(r.backbone, ctx.calibrateRandomBN ? await calibrateRandomInit(ctx, r.backbone, resolved, ds, design, log) : resolved);
       }
       const target: ExtractTarget =

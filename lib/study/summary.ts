@@ -47,7 +47,7 @@ export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
     testCoV_DC: r.metrics.testCoV.DC,
     randomLabelMAE: r.metrics.randomLabelMAE,
     failedToTrain: r.metrics.failedToTrain,
-    weights: r.provenance.weights.kind,
+    weights: r.provenance.weights.kind === 'pretext' ? r.provenance.weights.label : r.provenance.weights.kind,
     backend: r.provenance.backend,
     trainSeconds: r.timings.trainSeconds ?? NaN,
   }));
@@ -183,6 +183,13 @@ export function collectModels(out: string, records: readonly RunRecord[]): strin
     // A random-init backbone's calibrated BN statistics travel with the model (same relative path).
     const cal = rs[0].provenance.weights.kind === 'random init' ? rs[0].provenance.weights.bnCalibration : undefined;
     const copyCalibration = () => {
+      // Pretext weights travel with the model too (lib/score looks there first).
+      const w = rs[0].provenance.weights;
+      if (w.kind === 'pretext' && fs.existsSync(w.file)) {
+        const dst = path.join(dir, 'pretext', path.basename(w.file));
+        fs.mkdirSync(path.dirname(dst), { recursive: true });
+        fs.copyFileSync(w.file, dst);
+      }
       if (!cal) return;
       const dst = path.join(dir, cal.file);
       fs.mkdirSync(path.dirname(dst), { recursive: true });

@@ -90,7 +90,7 @@ export async function loadBackboneWithWeights(
   try {
     const load = (file: string) => loadWeightsFile(model, file);
     if (args.provenance) {
-      if (args.provenance.kind === 'imagenet') await load(args.provenance.file);
+      if (args.provenance.kind === 'imagenet' || args.provenance.kind === 'pretext') await load(args.provenance.file);
       return { model, provenance: args.provenance };
     }
     const { provenance } = await resolveWeights(name, { ...args, load });
