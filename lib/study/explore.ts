@@ -5,6 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { splitAtCut } from '../train/graph';
 import { readDesign } from '../design/read';
 import { cohortManifestPath } from '../figures/notebook';
 import { subsetIndices } from '../patches/dataset';
@@ -17,6 +19,10 @@ import { planRuns, type RunSpec } from './plan';
 import { getPreset } from './presets';
 import { runStudy } from './runner';
 import { readRecords } from './summary';
+import { frozenLayerCount } from '../backbones/freeze';
+import { deriveSeed } from '../util/rng';
+import { glorotDense } from '../train/head';
+import { loadBase, type StudyContext } from './jobs';
 
 export interface FrozenRunInputsArgs {
   /** Study preset name. */
@@ -55,16 +61,7 @@ export interface FrozenRunInputs {
 export async function frozenRunInputs(args: FrozenRunInputsArgs): Promise<FrozenRunInputs> {
   const preset = getPreset(args.preset);
   const out = path.resolve(args.out ?? path.join(projectRoot(), 'results', 'explore', preset.name));
-  const log = args.log ?? (() => undefined);
-  const ours = (records: RunRecord[]) => records.find((r) => r.backbone === args.backbone && r.regime === 'frozen' && typeof r.provenance.config.featureCache === 'string');
-  let record = fs.existsSync(path.join(out, 'runs')) ? ours(readRecords(out)) : undefined;
-  const cached = (r: RunRecord | undefined) => r !== undefined && readFeatureCache(defaultFeatureCacheDir(), String(r.provenance.config.featureCache)) !== null;
-  if (!cached(record)) {
-    log(`extracting ${args.backbone} features for the '${preset.name}' patches (one frozen run in ${out}) ...`);
-    const res = await runStudy({ preset: preset.name, backbones: [args.backbone], regime: 'frozen', out, maxRuns: 1, workers: 1, weights: args.weights, log, progress: false });
-    record = ours(res.records);
-  }
-  if (!record) throw new Error(`frozenRunInputs: no frozen ${args.backbone} run in ${out} after running the study`);
+  const record = await exploreRecord(args, 'frozen', out, 'featureCache');
   const key = String(record.provenance.config.featureCache);
   const cache = readFeatureCache(defaultFeatureCacheDir(), key);
   if (!cache) throw new Error(`frozenRunInputs: feature cache ${key} missing in ${defaultFeatureCacheDir()}`);
@@ -86,6 +83,86 @@ export async function frozenRunInputs(args: FrozenRunInputsArgs): Promise<Frozen
     config: resolveTrainConfig({ ...preset.frozenTrain, seed: spec.seed }),
     weights: record.provenance.weights,
     featureCacheKey: key,
+  };
+}
+
+/** One-backbone study in `out` holding a run of `regime` whose cache exists; runs one when there is none. */
+async function exploreRecord(args: FrozenRunInputsArgs, regime: 'frozen' | 'partial', out: string, cacheField: string): Promise<RunRecord> {
+  const preset = getPreset(args.preset);
+  const ours = (records: RunRecord[]) => records.find((r) => r.backbone === args.backbone && r.regime === regime && typeof r.provenance.config[cacheField] === 'string');
+  const cached = (r: RunRecord | undefined) => r !== undefined && readFeatureCache(defaultFeatureCacheDir(), String(r.provenance.config[cacheField])) !== null;
+  let record = fs.existsSync(path.join(out, 'runs')) ? ours(readRecords(out)) : undefined;
+  if (!cached(record)) {
+    args.log?.(`extracting ${args.backbone} ${regime === 'frozen' ? 'features' : 'activations'} for the '${preset.name}' patches (one ${regime} run in ${out}) ...`);
+    const res = await runStudy({ preset: preset.name, backbones: [args.backbone], regime, out, maxRuns: 1, workers: 1, weights: args.weights, log: args.log ?? (() => undefined), progress: false });
+    record = ours(res.records);
+  }
+  if (!record) throw new Error(`no ${regime} ${args.backbone} run in ${out} after running the study`);
+  return record;
+}
+
+export interface PartialRunInputs extends Omit<FrozenRunInputs, 'features' | 'featureCacheKey'> {
+  /** Layers of the base model, and how many of them the freeze rule keeps frozen. */
+  baseLayers: number;
+  frozenLayers: number;
+  /** The trainable part: base layers from frozenLayers on, Flatten and a fresh Dense(3) (seeded as the study seeds it). */
+  suffix: tf.LayersModel;
+  /** Outputs of the frozen prefix for every patch (cached by the study). */
+  activations: FeatureMatrix[];
+  activationCacheKey: string;
+  /** Frees the models. */
+  dispose(): void;
+}
+
+/**
+ * The inputs of the partial-regime run (fold and n of the preset), made as the study makes them: the
+ * base split after frozenLayerCount(N, fraction) layers, the prefix's activations from the study's cache
+ * (extracted by a one-run partial study in `out` when missing), the suffix with its seeded head.
+ */
+export async function partialRunInputs(args: Omit<FrozenRunInputsArgs, 'fold' | 'n'>): Promise<PartialRunInputs> {
+  const preset = getPreset(args.preset);
+  const out = path.resolve(args.out ?? path.join(projectRoot(), 'results', 'explore', preset.name));
+  const record = await exploreRecord(args, 'partial', out, 'activationCache');
+  const key = String(record.provenance.config.activationCache);
+  const cache = readFeatureCache(defaultFeatureCacheDir(), key)!;
+  const design = readDesign(path.join(out, 'design.json'));
+  const spec = planRuns({ design, backbones: [args.backbone], regimes: ['partial'], partial: preset.partial, seed: preset.seed }).find((r) => r.regime === 'partial');
+  if (!spec) throw new Error(`partialRunInputs: the '${preset.name}' plan has no partial run`);
+  const data = { kind: 'manifest' as const, manifestPath: cohortManifestPath(preset.cohort), patchConfig: { ...preset.patches } };
+  const { ds } = await loadStudyData(data);
+  const ctx: StudyContext = {
+    out,
+    preset,
+    weights: args.weights ?? 'imagenet',
+    data,
+    cacheDir: defaultFeatureCacheDir(),
+    gitCommit: '',
+    machine: {},
+    calibrateRandomBN: record.provenance.weights.kind === 'random init' && 'bnCalibration' in record.provenance.weights,
+  };
+  const { model: base } = await loadBase(ctx, args.backbone, record.provenance.weights);
+  const k = frozenLayerCount(base.layers.length, preset.partialFrozenFraction);
+  if (record.provenance.config.frozenLayers !== k) throw new Error(`partialRunInputs: the study froze ${record.provenance.config.frozenLayers} layers, the rule gives ${k}`);
+  const { whole, split, dense } = splitAtCut(base, k);
+  const dim = dense.getWeights()[0].shape[0];
+  const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
+  const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
+  dense.setWeights(w);
+  tf.dispose(w);
+  return {
+    spec,
+    baseLayers: base.layers.length,
+    frozenLayers: k,
+    suffix: split.suffix,
+    activations: cache.arrays,
+    activationCacheKey: key,
+    labels: ds.labels,
+    train: subsetIndices(ds, spec.trainPatients),
+    validation: subsetIndices(ds, spec.validationPatients),
+    test: subsetIndices(ds, spec.testPatients),
+    config: resolveTrainConfig({ ...preset.partialTrain, seed: spec.seed }),
+    weights: record.provenance.weights,
+    dispose: () => whole.dispose(),
   };
 }
 
