@@ -9,7 +9,14 @@ import { trainHead, type DenseWeights, type EpochLog, type HeadTrainArgs, type T
 type HeadTask = Omit<HeadTrainArgs, 'onEpoch'>;
 
 serveTasks<HeadTask, TrainResult<DenseWeights>, EpochLog>(__filename, () => ({
-  handle: (task, progress) => trainHead({ ...task, onEpoch: (log) => progress(log) }),
+  // A block body: progress() returns postMessage's value (true), which trainHead would take as "stop".
+  handle: (task, progress) =>
+    trainHead({
+      ...task,
+      onEpoch: (log) => {
+        progress(log);
+      },
+    }),
 }));
 
 /** Trains a Dense(3) head like trainHead, in a worker thread; `onEpoch` is called in this thread after every epoch. */
