@@ -103,7 +103,7 @@ export function jupyterLabCommand(o: JupyterLabArgs): { command: string; args: s
   const jupyter = path.join(venvDir(), 'bin', 'jupyter');
   if (!fs.existsSync(jupyter)) throw new Error(`lab: ${jupyter} missing: run bash scripts/setup.sh (it installs JupyterLab 4 into .venv/)`);
   if (!fs.existsSync(o.dir)) throw new Error(`lab: no folder ${o.dir}`);
-  const args = ['lab', '--no-browser', '--ip=127.0.0.1', `--port=${o.port}`, '--ServerApp.port_retries=0', `--ServerApp.root_dir=${path.resolve(o.dir)}`, '--LabApp.news_url=None'];
+  const args = ['lab', '--no-browser', '--ip=127.0.0.1', `--port=${o.port}`, '--ServerApp.port_retries=0', `--ServerApp.root_dir=${path.resolve(o.dir)}`, '--LabApp.news_url=None', `--MappingKernelManager.default_kernel_name=${KERNEL_NAME}`];
   if (o.token !== undefined) args.push(`--IdentityProvider.token=${o.token}`);
   // Containers often run as root, which Jupyter refuses without this flag.
   if (process.getuid?.() === 0) args.push('--allow-root');
