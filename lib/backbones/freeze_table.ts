@@ -10,8 +10,8 @@ export interface LayerListModel {
 }
 
 export interface FreezeRow {
-  /** Position in Keras' layer list (0 = the InputLayer). */
-  index: number;
+  /** Position in Keras' layer list (0 = the InputLayer); not `index`, which danfojs takes for its row index. */
+  position: number;
   name: string;
   type: string;
   params: number;
@@ -21,5 +21,5 @@ export interface FreezeRow {
 /** One row per base layer; the first frozenLayerCount(N, fraction) are frozen (the same rule training and Table III use). */
 export function freezeTable(base: LayerListModel, fraction: number = PAPER_FROZEN_FRACTION): FreezeRow[] {
   const k = frozenLayerCount(base.layers.length, fraction);
-  return base.layers.map((l, index) => ({ index, name: l.name, type: l.getClassName(), params: l.countParams(), state: index < k ? 'frozen' : 'trainable' }));
+  return base.layers.map((l, position) => ({ position, name: l.name, type: l.getClassName(), params: l.countParams(), state: position < k ? 'frozen' : 'trainable' }));
 }

@@ -9,7 +9,7 @@ describe('backbones/freezeTable', () => {
     const rows = freezeTable(model);
     assert.equal(rows.length, 10);
     assert.deepEqual(rows.map((r) => r.state), ['frozen', 'frozen', 'frozen', 'frozen', 'frozen', 'frozen', 'trainable', 'trainable', 'trainable', 'trainable']);
-    assert.deepEqual(rows[6], { index: 6, name: 'conv6', type: 'Conv2D', params: 60, state: 'trainable' });
+    assert.deepEqual(rows[6], { position: 6, name: 'conv6', type: 'Conv2D', params: 60, state: 'trainable' });
     assert.equal(rows[0].type, 'InputLayer');
   });
 
