@@ -3,6 +3,7 @@
  *   tsx scripts/notebooks.ts install-kernel        register the "TypeScript (pet-iqa)" kernel in <project>/.jupyter
  *   tsx scripts/notebooks.ts run [names...]        execute notebooks/*.ipynb (PRESET=smoke unless set) with nbclient,
  *                                                  executed copies to results/notebooks/; exits 1 naming notebook + cell
+ *   tsx scripts/notebooks.ts lab [--port N]        JupyterLab 4 (from the project's .venv) on 127.0.0.1 with that kernel
  *   tsx scripts/notebooks.ts serve [--port N]      classic Notebook on 127.0.0.1 with that kernel
  *
  * Why a kernel of our own: tslab compiles a notebook with rootDir = the notebook's folder, so
@@ -12,7 +13,7 @@
  * kernel runs with NODE_OPTIONS="--require tsx/cjs" so Node can load those .ts files at run time.
  * See docs/notebooks.md.
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'child_process';
 import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -81,6 +82,39 @@ export function installKernel(log: (m: string) => void = console.log): string {
   const chk = spawnSync(PYTHON, ['-c', 'import nbclient, nbformat, jupyter_client'], { encoding: 'utf8' });
   if (chk.status !== 0) log(`warning: ${PYTHON} lacks nbclient/nbformat/jupyter_client: ${chk.stderr.trim().split('\n').pop()}`);
   return dir;
+}
+
+/** The project's virtual environment (scripts/setup.sh makes it and installs JupyterLab into it). */
+export function venvDir(): string {
+  return path.join(root(), '.venv');
+}
+
+export interface JupyterLabArgs {
+  /** Port on 127.0.0.1. */
+  port: number;
+  /** Folder JupyterLab opens (its file browser root). */
+  dir: string;
+  /** Access token; default: JupyterLab makes one and prints the URL with it. */
+  token?: string;
+}
+
+/** Command line of `jupyter lab` from the project venv, listening on 127.0.0.1 only, with the project kernel. */
+export function jupyterLabCommand(o: JupyterLabArgs): { command: string; args: string[] } {
+  const jupyter = path.join(venvDir(), 'bin', 'jupyter');
+  if (!fs.existsSync(jupyter)) throw new Error(`lab: ${jupyter} missing: run bash scripts/setup.sh (it installs JupyterLab 4 into .venv/)`);
+  if (!fs.existsSync(o.dir)) throw new Error(`lab: no folder ${o.dir}`);
+  const args = ['lab', '--no-browser', '--ip=127.0.0.1', `--port=${o.port}`, '--ServerApp.port_retries=0', `--ServerApp.root_dir=${path.resolve(o.dir)}`, '--LabApp.news_url=None', `--MappingKernelManager.default_kernel_name=${KERNEL_NAME}`];
+  if (o.token !== undefined) args.push(`--IdentityProvider.token=${o.token}`);
+  // Containers often run as root, which Jupyter refuses without this flag.
+  if (process.getuid?.() === 0) args.push('--allow-root');
+  return { command: jupyter, args };
+}
+
+/** Starts JupyterLab (see jupyterLabCommand) with the project's Jupyter environment; installs the kernel first if needed. */
+export function startJupyterLab(o: JupyterLabArgs, stdio: StdioOptions = 'inherit'): ChildProcess {
+  if (!kernelInstalled()) installKernel(() => {});
+  const { command, args } = jupyterLabCommand(o);
+  return spawn(command, args, { env: jupyterEnv(), stdio });
 }
 
 function kernelInstalled(): boolean {
@@ -233,6 +267,15 @@ async function main(): Promise<void> {
         for (const f of failures) console.error(describeFailure(f));
         process.exitCode = 1;
       } else console.log(`${notebooks.length} notebook(s) ran; executed copies in ${o.out}`);
+    });
+  program
+    .command('lab')
+    .description('start JupyterLab (from .venv) on 127.0.0.1 with the pet-iqa TypeScript kernel and the notebooks folder')
+    .option('--port <n>', 'port', '8888')
+    .option('--dir <dir>', 'notebook folder', 'notebooks')
+    .action((o: { port: string; dir: string }) => {
+      const child = startJupyterLab({ port: Number(o.port), dir: o.dir });
+      child.on('exit', (code) => process.exit(code ?? 0));
     });
   program
     .command('serve')

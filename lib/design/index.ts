@@ -1,1 +1,2 @@
 export * from './design';
+export * from './read';

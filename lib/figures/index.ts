@@ -24,3 +24,4 @@ export * from './render';
 export * from './show';
 export * from './export';
 export * from './patches';
+export * from './explore';

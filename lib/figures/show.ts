@@ -43,7 +43,7 @@ type DisplayWriter = (msg: { data: Record<string, unknown>; metadata: object; tr
  * internal writer `lastWriteDisplayData`, set while a cell executes. The kernel loads tslab from
  * this workspace's node_modules, so this require reaches the same module instance.
  */
-function tslabDisplayWriter(): DisplayWriter | undefined {
+export function tslabDisplayWriter(): DisplayWriter | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData?: DisplayWriter | null };
