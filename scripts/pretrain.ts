@@ -8,7 +8,7 @@
  */
 import { Command } from 'commander';
 import { getBackboneSpec, type BackboneName } from '../lib/backbones/registry';
-import { ensureCohort } from '../lib/figures/notebook';
+import { ensureCohort } from '../lib/workspace';
 import { loadManifest } from '../lib/manifest';
 import { PRETEXT_TASKS, ensurePretextWeights, presetPretextSpec, studyTestPatients, type PretextTask } from '../lib/pretext';
 import { getPreset, PRESET_NAMES } from '../lib/study/presets';

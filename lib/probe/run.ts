@@ -13,7 +13,7 @@ import { initBackend } from '../backend';
 import { calibrateBatchNorm } from '../backbones/calibrate';
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { makeDesign } from '../design/design';
-import { ensureCohort, resultsDirFor } from '../figures/notebook';
+import { ensureCohort, resultsDirFor } from '../workspace';
 import { loadManifest } from '../manifest';
 import { buildPatchDataset, gatherPatches, toBackboneInput, type PatchDataset } from '../patches/dataset';
 import { resolveStudyWeights } from '../pretext/resolve';

@@ -6,9 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { splitAtCut } from '../train/graph';
+import { partialSplit } from '../transfer';
 import { readDesign } from '../design/read';
-import { cohortManifestPath } from '../figures/notebook';
+import type { BackboneName } from '../backbones/registry';
+import { cohortManifestPath } from '../workspace/paths';
 import { subsetIndices } from '../patches/dataset';
 import { defaultFeatureCacheDir, readFeatureCache } from '../train/features';
 import { resolveTrainConfig, type FeatureMatrix, type TrainConfig } from '../train/head';
@@ -27,7 +28,7 @@ import { loadBase, type StudyContext } from './jobs';
 export interface FrozenRunInputsArgs {
   /** Study preset name. */
   preset: string;
-  backbone: string;
+  backbone: BackboneName;
   /** Fold and training size of the run. Default: the preset's partial-regime run (the paper: fold 0, n = 8). */
   fold?: number;
   n?: number;
@@ -143,7 +144,7 @@ export async function partialRunInputs(args: Omit<FrozenRunInputsArgs, 'fold' | 
   const { model: base } = await loadBase(ctx, args.backbone, record.provenance.weights);
   const k = frozenLayerCount(base.layers.length, preset.partialFrozenFraction);
   if (record.provenance.config.frozenLayers !== k) throw new Error(`partialRunInputs: the study froze ${record.provenance.config.frozenLayers} layers, the rule gives ${k}`);
-  const { whole, split, dense } = splitAtCut(base, k);
+  const { whole, split, dense } = partialSplit(base, k);
   const dim = dense.getWeights()[0].shape[0];
   const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
   const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasBatchNormalization } from '../../lib/backbones/batch_norm';
+import { initBackend } from '../../lib/backend';
+
+/** The backend lib/backend chooses on this machine (as the study does); its name. */
+export async function setupBackend(): Promise<string> {
+  return (await initBackend()).backend;
+}
 
 /**
  * A small DenseNet-like conv net: conv -> BN -> relu, a branch whose outputs are concatenated with
