@@ -193,12 +193,11 @@ export function pretextCopyPath(modelDir: string, file: string): string {
 
 /** The pretext weights of a model: its own copy, else the cached file, checked against meta.json's sha256. */
 function checkedPretextFile(dir: string, w: Extract<WeightsProvenance, { kind: 'pretext' }>): string {
-  const wmod = require('../weights') as typeof import('../weights');
   const candidates = [pretextCopyPath(dir, w.file), path.resolve(w.file)].filter((c) => fs.existsSync(c));
   if (candidates.length === 0) throw new ScoringModelError(dir, `its pretext weights are missing: expected ${pretextCopyPath(dir, w.file)} or ${w.file} with sha256 ${w.sha256}`);
   const seen: string[] = [];
   for (const f of candidates) {
-    const sha = wmod.hashFileSync(f).sha256;
+    const sha = hashFileSync(f).sha256;
     if (sha === w.sha256) return f;
     seen.push(`${f} has sha256 ${sha}`);
   }
