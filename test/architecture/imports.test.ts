@@ -30,6 +30,7 @@ const ALLOWED_REQUIRES: Record<string, string[]> = {
   'backend/wasm-gradient-kernels.ts': ["'@tensorflow/tfjs-backend-wasm'"], // registers kernels only when the wasm backend runs
   'figures/table.ts': ["'danfojs-node'"], // heavy, brings its own tfjs; only for DataFrame output
   'study/summary.ts': ["'danfojs-node'"], // same, with a plain-CSV fallback
+  'study/explore.ts': ["'danfojs-node'"], // the notebooks' MAE DataFrame
   'figures/show.ts': ["'tslab/dist/jupyter'"], // only inside a Jupyter kernel
   'figures/render.ts': ["'playwright-core'"], // the headless browser, when PNG/SVG are asked for
   'io/nifti.ts': ['entry'], // nifti-reader-js is ESM-only: its entry file is loaded by path
