@@ -86,7 +86,14 @@ export interface RunRecord {
   provenance: {
     backend: string;
     weights: WeightsProvenance;
-    data: { kind: 'synthetic' | 'real'; manifest: string; manifestSha256: string; patchSetHash: string };
+    data: {
+      kind: 'synthetic' | 'real';
+      manifest: string;
+      manifestSha256: string;
+      patchSetHash: string;
+      /** The reconstruction files' sha256 check: `verified` false means run with --no-verify. */
+      checksums?: { verified: boolean; withChecksum: number; withoutChecksum: number };
+    };
     preset: string;
     config: Record<string, unknown>;
     gitCommit: string;

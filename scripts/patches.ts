@@ -43,10 +43,11 @@ async function main(): Promise<void> {
     .option('--seed <n>', 'sampler seed', '0')
     .option('--on-too-few <mode>', "'error' or 'warn' when fewer survivors than --keep", 'error')
     .option('--workers <n>', 'worker threads (0: none)', String(defaultWorkerCount()))
+    .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in the output)")
     .parse();
   const o = program.opts();
   const started = Date.now();
-  const loaded = loadManifest(o.manifest, { checkFiles: true });
+  const loaded = loadManifest(o.manifest, { checkFiles: true, verifyChecksums: o.verify !== false });
   const recons = loaded.manifest.reconstructions.filter((r) => !o.ratedOnly || labelsOf(r) !== undefined);
   const config = {
     size: Number(o.size),
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     };
   });
   if (o.json) {
-    process.stdout.write(JSON.stringify({ manifest: loaded.file, config: { ...config, seed }, seconds, volumes: rows, summary, warnings }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ manifest: loaded.file, checksums: loaded.checksums, config: { ...config, seed }, seconds, volumes: rows, summary, warnings }, null, 2) + '\n');
     return;
   }
   console.log(`${'reconstruction'.padEnd(28)} ${'plane'.padEnd(11)} candidates survivors kept`);

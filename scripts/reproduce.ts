@@ -21,8 +21,9 @@ async function main(): Promise<void> {
     .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
     .option('--no-progress', 'log lines instead of progress bars')
     .option('--no-figures', 'skip writing <out>/figures at the end')
+    .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in every run record)")
     .parse();
-  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean }>();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; verify: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
   const r = await runStudy({
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     backend: o.backend,
     maxRuns: o.maxRuns,
     progress: o.progress === false ? false : undefined,
+    verifyChecksums: o.verify !== false,
   });
   process.stderr.write(`done: ${r.ran} run(s) in ${r.runSeconds.toFixed(1)} s (+${r.extractSeconds.toFixed(1)} s features), ${r.skipped} skipped; ${r.records.length} records in ${r.out}\n`);
   if (o.figures && r.records.length > 0) {

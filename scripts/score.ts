@@ -19,6 +19,7 @@ interface CliOptions {
   batchSize: number;
   progress?: boolean;
   builder?: string;
+  verify: boolean;
 }
 
 const positiveInt = (v: string) => {
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--backend <name>', 'tfjs backend: gpu, node, wasm or cpu (default: first that works)')
     .option('--batch-size <n>', 'patches per forward pass', positiveInt, 32)
     .option('--no-progress', 'no progress bar (one line per volume instead)')
+    .option('--no-verify', "skip the check of manifest inputs' sha256 (recorded in the report)")
     .addOption(new Option('--builder <module>', 'module exporting buildBackbone (a test double; default lib/backbones)').hideHelp())
     .exitOverride();
   try {
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
   }
   const opts = program.opts<CliOptions>();
-  const inputs: ScoreInput[] = expandInputs(program.args);
+  const inputs: ScoreInput[] = expandInputs(program.args, { verifyChecksums: opts.verify !== false });
   const choice = await initBackend(opts.backend ? { backend: opts.backend } : {});
   const log = (s: string) => process.stderr.write(s + '\n');
   let status = 0;
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
         out,
         png: opts.png,
         reference: opts.reference,
+        verifyChecksums: opts.verify !== false,
         backend: choice.backend,
         onVolume: (done, total, row) => {
           if (bar) {

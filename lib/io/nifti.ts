@@ -12,6 +12,7 @@
  * also in `intent_name` with intent_code 0. On reading, `units=` in `descrip` wins; otherwise a
  * non-empty `intent_name` with intent_code 0 is taken as the units.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -384,6 +385,31 @@ export function writeNifti(file: string, volume: Volume, opts: WriteNiftiOptions
   const bytes = gzip ? zlib.gzipSync(out, { level }) : out;
   writeFileAtomic(file, bytes);
   return digest(bytes);
+}
+
+/**
+ * sha256 of what a volume is, not how it is stored: dims, the affine (float64) and the decoded
+ * float32 voxel values. Re-compressing a file, changing its header description or storing the
+ * same values as int16 with a slope leaves it unchanged; any voxel or geometry change alters it.
+ */
+export function voxelDigest(volume: Pick<Volume, 'dims' | 'affine' | 'data'>): string {
+  const hash = crypto.createHash('sha256');
+  hash.update(`pet-iqa/voxels@1 dims ${volume.dims.join('x')}\n`);
+  const affine = new Float64Array(16);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) affine[4 * r + c] = volume.affine[r][c];
+  hash.update(toLittleEndian(new Uint8Array(affine.buffer), 8));
+  const d = volume.data;
+  hash.update(toLittleEndian(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), 4));
+  return hash.digest('hex');
+}
+
+/** The bytes as little-endian (a copy swapped on big-endian hosts), so digests agree across machines. */
+function toLittleEndian(bytes: Uint8Array, size: 4 | 8): Uint8Array {
+  if (os.endianness() === 'LE') return bytes;
+  const b = Buffer.from(bytes);
+  if (size === 4) b.swap32();
+  else b.swap64();
+  return b;
 }
 
 // ---------------------------------------------------------------------------------------------

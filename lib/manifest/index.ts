@@ -3,3 +3,4 @@ export * from './labels';
 export * from './validate';
 export * from './load';
 export * from './paper';
+export * from './checksums';

@@ -150,7 +150,8 @@ export async function sampleVolumes(
   recons: readonly Reconstruction[],
   opts: { seed: number; config: PatchVolumeTask['config']; workers?: number; onResult?: (index: number) => void },
 ): Promise<SampledPatches[]> {
-  const tasks: PatchVolumeTask[] = recons.map((recon) => ({ file: resolvePath(loaded, recon), seed: deriveSeed(opts.seed, 'patches', recon.id), config: opts.config }));
+  const field = (recon: Reconstruction) => `${loaded.file} reconstructions[${loaded.manifest.reconstructions.indexOf(recon)}].path`;
+  const tasks: PatchVolumeTask[] = recons.map((recon) => ({ file: resolvePath(loaded, recon), seed: deriveSeed(opts.seed, 'patches', recon.id), config: opts.config, source: field(recon) }));
   const workers = opts.workers ?? defaultWorkerCount();
   if (workers > 0 && tasks.length > 1) {
     return mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, 'worker.ts'), tasks, { workers, onResult: (_r, i) => opts.onResult?.(i) });

@@ -40,7 +40,7 @@ export interface ScoringPatchConfig extends PatchSamplerConfig {
   keep: number;
   thresholdFraction: number;
   planes: readonly Plane[];
-  /** The study's patch seed; scoring derives a per-file seed from it and the file's sha256. */
+  /** The study's patch seed; scoring derives a per-volume seed from it and the volume's voxelDigest. */
   seed: number;
 }
 

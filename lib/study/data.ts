@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { ManifestChecksums } from '../manifest';
 import type { PatchDataset } from '../patches/dataset';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 
@@ -16,11 +17,13 @@ export interface DataProvenance {
   manifest: string;
   manifestSha256: string;
   patchSetHash: string;
+  /** The reconstruction files' sha256 check (absent in records from before it existed). */
+  checksums?: ManifestChecksums;
 }
 
 /** How a worker finds the data (serialisable). */
 export type DataSource =
-  | { kind: 'manifest'; manifestPath: string; patchConfig: Record<string, unknown> }
+  | { kind: 'manifest'; manifestPath: string; patchConfig: Record<string, unknown>; /** Default true; false is `--no-verify`. */ verifyChecksums?: boolean }
   | { kind: 'file'; file: string };
 
 interface DatasetFileHeader {
@@ -72,12 +75,12 @@ export async function loadStudyData(source: DataSource): Promise<{ ds: StudyData
     // Loaded lazily: other stages may be absent in a test that only uses dataset files.
     const { loadManifest } = require('../manifest') as typeof import('../manifest');
     const { buildPatchDataset } = require('../patches') as typeof import('../patches');
-    const loaded = loadManifest(source.manifestPath);
+    const loaded = loadManifest(source.manifestPath, { verifyChecksums: source.verifyChecksums ?? true });
     const ds = await buildPatchDataset(loaded, source.patchConfig);
     const m = loaded.manifest as unknown as { synthetic?: boolean; testPatients?: string[] };
     value = {
       ds,
-      provenance: { kind: m.synthetic === false ? 'real' : 'synthetic', manifest: path.relative(process.cwd(), loaded.file) || loaded.file, manifestSha256: loaded.sha256, patchSetHash: ds.key },
+      provenance: { kind: m.synthetic === false ? 'real' : 'synthetic', manifest: path.relative(process.cwd(), loaded.file) || loaded.file, manifestSha256: loaded.sha256, patchSetHash: ds.key, checksums: loaded.checksums },
       testPatients: m.testPatients,
     };
   }

@@ -43,6 +43,8 @@ export interface StudyArgs {
   workers?: number;
   /** Data: default the preset's cohort under results/cohorts/<cohort> (generated when missing). */
   data?: DataSource;
+  /** Verify the manifest's sha256 of every reconstruction before use (default true; false = `--no-verify`, recorded in every run's data provenance). */
+  verifyChecksums?: boolean;
   /** Feature cache folder. Default results/cache/features. */
   cacheDir?: string;
   /** Test double for the backbone builders (module exporting buildBackbone). */
@@ -132,6 +134,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     kind: 'manifest',
     manifestPath: await ensureCohort(preset.cohort, log),
     patchConfig: { ...preset.patches },
+    verifyChecksums: args.verifyChecksums ?? true,
   };
   const { ds, provenance: dataProv, testPatients } = await loadStudyData(data);
   const design = makeDesign(patientsOf(ds), { ...preset.design, seed: preset.design.seed ?? preset.seed }, testPatients);
