@@ -151,21 +151,14 @@ export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiVolum
 /** Parses the bytes of a .nii or .nii.gz file as readNifti does; `file` names it in the volume and in errors. */
 export function parseNifti(bytes: Buffer, file: string, opts: ReadNiftiOptions = {}): NiftiVolume {
   const compressed = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  let raw: Buffer;
-  if (compressed) {
-    try {
-      raw = zlib.gunzipSync(bytes);
-    } catch (err) {
-      throw new NiftiError(file, `truncated or corrupt gzip data (${(err as Error).message})`);
-    }
-  } else {
-    raw = bytes;
-  }
-  const version = detectVersion(file, raw);
+  // A .nii.gz is inflated in two steps: first just enough for the header, then the whole stream,
+  // refused as soon as it outgrows what the header's dims describe (see inflateBounded).
+  const head = compressed ? inflateHead(bytes, file) : bytes;
+  const version = detectVersion(file, head);
   const headerSize = version === 1 ? NIFTI1_HEADER_SIZE : NIFTI2_HEADER_SIZE;
   // Only the fixed header goes to the library: extension parsing is not needed and would
   // throw its own messages on damaged files.
-  const headerBuf = toArrayBuffer(raw, 0, headerSize);
+  const headerBuf = toArrayBuffer(head, 0, headerSize);
   let hdr: NiftiReaderTypes.NIFTI1 | NiftiReaderTypes.NIFTI2;
   try {
     hdr = niftiReader().readHeader(headerBuf);
@@ -197,12 +190,10 @@ export function parseNifti(bytes: Buffer, file: string, opts: ReadNiftiOptions =
   }
   const start = Math.floor(voxOffset);
   const needed = nvox * bytesPerVoxel;
+  const described = `dims ${dims.join('x')} of ${datatype} need ${needed} bytes from offset ${start}`;
+  const raw = compressed ? inflateBounded(bytes, file, start + needed, described) : bytes;
   if (raw.length < start + needed) {
-    throw new NiftiError(
-      file,
-      `truncated image data: dims ${dims.join('x')} of ${datatype} need ${needed} bytes from offset ${start}, ` +
-        `but only ${Math.max(0, raw.length - start)} are there`,
-    );
+    throw new NiftiError(file, `truncated image data: ${described}, but only ${Math.max(0, raw.length - start)} are there`);
   }
 
   const slope = Number(hdr.scl_slope);
@@ -560,6 +551,46 @@ function checkAffine(file: string, affine: unknown): number[][] {
 
 // ---------------------------------------------------------------------------------------------
 // Header and voxel helpers
+
+/** Largest expansion of deflate data (zlib's documented bound is about 1032:1), with room for gzip framing. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Bytes a .nii.gz may inflate to beyond what its header describes (padding some writers add). */
+export const NIFTI_GZIP_SLACK_BYTES = 1 << 20;
+
+/** The start of a gzip stream, inflated from a growing prefix until it holds a NIfTI-2 header (or the stream ends). */
+function inflateHead(bytes: Buffer, file: string): Buffer {
+  for (let prefix = 1024; ; prefix *= 16) {
+    const end = Math.min(prefix, bytes.length);
+    let out: Buffer;
+    try {
+      // A sync flush decodes what the prefix holds without requiring the end of the stream.
+      out = zlib.gunzipSync(bytes.subarray(0, end), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: end * MAX_DEFLATE_RATIO + 65536 });
+    } catch (err) {
+      throw new NiftiError(file, `truncated or corrupt gzip data (${(err as Error).message})`);
+    }
+    if (out.length >= NIFTI2_HEADER_SIZE || end === bytes.length) return out;
+  }
+}
+
+/**
+ * Inflates a whole .nii.gz, but never to more than the `expected` bytes its header describes (plus
+ * NIFTI_GZIP_SLACK_BYTES): a small file that would expand to many GB is refused as soon as it passes
+ * the limit, and a header describing more than the compressed bytes can hold is refused before inflating.
+ */
+function inflateBounded(bytes: Buffer, file: string, expected: number, described: string): Buffer {
+  if (expected > bytes.length * MAX_DEFLATE_RATIO + 65536) {
+    throw new NiftiError(file, `truncated image data: ${described}, more than ${bytes.length} gzip-compressed bytes can hold (truncated file or corrupt header)`);
+  }
+  const limit = expected + NIFTI_GZIP_SLACK_BYTES;
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new NiftiError(file, `gzip data inflates to more than ${limit} bytes but the header describes ${expected} (${described}); refused without inflating the rest (corrupt header or a decompression bomb)`);
+    }
+    throw new NiftiError(file, `truncated or corrupt gzip data (${(err as Error).message})`);
+  }
+}
 
 function readFileBytes(file: string): Buffer {
   try {
