@@ -5,11 +5,12 @@
  * Prints, per volume and plane, candidates, survivors and kept patches, and a summary per plane
  * next to the paper's "about 200-500 of 1000 survive".
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { loadManifest, labelsOf } from '../lib/manifest';
 import { PLANES, sampleVolumes, type Plane } from '../lib/patches';
 import { defaultWorkerCount } from '../lib/util/workers';
+import { anyInt, nonNegativeInt, positiveInt, positiveNumber } from '../lib/util/cli';
 
 interface Row {
   recon: string;
@@ -36,13 +37,13 @@ async function main(): Promise<void> {
     .requiredOption('--manifest <file>', 'cohort manifest (JSON)')
     .option('--json', 'print JSON instead of a table')
     .option('--rated-only', 'only the rated reconstructions (the ones in the training data)')
-    .option('--size <n>', 'patch size', '80')
-    .option('--candidates <n>', 'candidate positions per plane', '1000')
-    .option('--keep <n>', 'patches kept per plane', '100')
-    .option('--threshold <f>', 'background threshold as a fraction of the volume mean', String(1 / 8))
-    .option('--seed <n>', 'sampler seed', '0')
-    .option('--on-too-few <mode>', "'error' or 'warn' when fewer survivors than --keep", 'error')
-    .option('--workers <n>', 'worker threads (0: none)', String(defaultWorkerCount()))
+    .option('--size <n>', 'patch size', positiveInt, 80)
+    .option('--candidates <n>', 'candidate positions per plane', positiveInt, 1000)
+    .option('--keep <n>', 'patches kept per plane', positiveInt, 100)
+    .option('--threshold <f>', 'background threshold as a fraction of the volume mean', positiveNumber, 1 / 8)
+    .option('--seed <n>', 'sampler seed', anyInt, 0)
+    .addOption(new Option('--on-too-few <mode>', 'when fewer survivors than --keep').choices(['error', 'warn']).default('error'))
+    .option('--workers <n>', 'worker threads (0: none)', nonNegativeInt, defaultWorkerCount())
     .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in the output)")
     .parse();
   const o = program.opts();

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import * as path from 'path';
 import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
+import { nonNegativeInt, positiveInt } from '../lib/util/cli';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -16,16 +17,15 @@ async function main(): Promise<void> {
     .option('--shard <i/N>', 'run only shard i of N (1-based), e.g. $SLURM_ARRAY_TASK_ID/8')
     .option('--out <dir>', 'output folder (default results/<preset>)')
     .option('--weights <w>', 'imagenet | random | a weights file', 'imagenet')
-    .option('--workers <k>', 'worker threads (0 = inline)', (v) => Number(v))
+    .option('--workers <k>', 'worker threads (0 = inline)', nonNegativeInt)
     .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
-    .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
+    .option('--max-runs <m>', 'stop after m runs (timed subsets)', positiveInt)
     .option('--no-progress', 'log lines instead of progress bars')
     .option('--no-figures', 'skip writing <out>/figures at the end')
     .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in every run record)")
     .parse();
   const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; verify: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
   const r = await runStudy({
     preset: o.preset,
     backbones: o.backbones?.split(',').map((s) => s.trim()).filter(Boolean),

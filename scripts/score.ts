@@ -5,10 +5,11 @@
  * results/scores/<results>__<model>). Exit code 0 when every volume scored, 1 when a volume or a
  * model failed (the others are still scored), 2 for bad usage.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../lib/backend';
 import { expandInputs, loadScoringModel, scoreBatch, type BackboneBuildFn, type ScoreInput, type VolumeScore } from '../lib/score';
+import { positiveInt } from '../lib/util/cli';
 
 interface CliOptions {
   model: string[];
@@ -21,12 +22,6 @@ interface CliOptions {
   builder?: string;
   verify: boolean;
 }
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command()
