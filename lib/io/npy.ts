@@ -111,6 +111,31 @@ export function decodeNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
   return { data, shape: h.shape };
 }
 
+/**
+ * Throws, naming the file, when an array holds NaN or Inf values: their count, the first index and
+ * its position in the shape (e.g. `[3, 12, 40, 1]`: image 3, row 12, column 40, channel 1 of an NHWC batch).
+ */
+export function assertFiniteNpy(arr: NpyArray, file: string): void {
+  const { data, shape } = arr;
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (count === 0) return;
+  const at: number[] = [];
+  let rest = first;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    at.unshift(rest % shape[d]);
+    rest = Math.floor(rest / shape[d]);
+  }
+  throw new Error(`${file}: ${count} NaN/Inf value(s) of ${data.length}; the first, at flat index ${first} (position [${at.join(', ')}] of shape [${shape.join(', ')}]), is ${data[first]}`);
+}
+
 /** Encodes a float32 array as .npy bytes (version 1.0, or 2.0 when the header needs it). */
 export function encodeNpy(arr: NpyArray, what = 'encodeNpy'): Uint8Array {
   const { data, shape } = arr;
