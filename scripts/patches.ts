@@ -7,7 +7,7 @@
  */
 import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
-import { loadManifest, labelsOf } from '../lib/manifest';
+import { intensityProblems, loadManifest, labelsOf } from '../lib/manifest';
 import { PLANES, sampleVolumes, type Plane } from '../lib/patches';
 import { defaultWorkerCount } from '../lib/util/workers';
 import { anyInt, nonNegativeInt, positiveInt, positiveNumber } from '../lib/util/cli';
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     seed,
     config,
     workers: Number(o.workers),
+    intensity: true,
     onResult: (i) => {
       if (process.stderr.isTTY) bar.increment(1, { recon: recons[i].id });
     },
@@ -77,6 +78,12 @@ async function main(): Promise<void> {
   recons.forEach((recon, v) => {
     for (const s of sampled[v].stats) rows.push({ recon: recon.id, patient: recon.patient, countPercent: recon.countPercent, ...s });
     warnings.push(...sampled[v].warnings);
+    // Units: does the intensity scale fit what the manifest says (kBq/ml declared Bq/ml and the like)?
+    const patient = loaded.manifest.patients.find((p) => p.id === recon.patient)!;
+    const field = `reconstructions[${loaded.manifest.reconstructions.indexOf(recon)}].units`;
+    for (const problem of intensityProblems({ units: recon.units, headerUnits: sampled[v].intensity?.headerUnits, p99: sampled[v].intensity!.p99, patient })) {
+      warnings.push(`${recon.id} (${field}): ${problem}`);
+    }
   });
   if (process.stderr.isTTY) bar.stop();
   const seconds = (Date.now() - started) / 1000;

@@ -4,3 +4,4 @@ export * from './validate';
 export * from './load';
 export * from './paper';
 export * from './checksums';
+export * from './intensity';
