@@ -121,7 +121,14 @@ export interface RunRecord {
     /** Package, version and library underneath, e.g. '@tensorflow/tfjs-node 4.22.0 on TensorFlow 2.21.0, 1 intra-op thread(s)'. */
     backendDetail?: string;
     weights: WeightsProvenance;
-    data: { kind: 'synthetic' | 'real'; manifest: string; manifestSha256: string; patchSetHash: string };
+    data: {
+      kind: 'synthetic' | 'real';
+      manifest: string;
+      manifestSha256: string;
+      patchSetHash: string;
+      /** The reconstruction files' sha256 check: `verified` false means run with --no-verify. */
+      checksums?: { verified: boolean; withChecksum: number; withoutChecksum: number };
+    };
     preset: string;
     config: Record<string, unknown>;
     gitCommit: string;

@@ -10,6 +10,7 @@
 import * as head from '../lib/train/head';
 import { HeadSimdTrainer } from '../lib/train/head_simd';
 import { Rng } from '../lib/util/rng';
+import { positiveInt, positiveIntList } from '../lib/util/cli';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,10 +25,20 @@ const cpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
-const dims = arg('dims', '1024,4096,18432').split(',').map(Number);
-const rows = Number(arg('rows', '7200'));
-const epochs = Number(arg('epochs', '3'));
-const nVal = Number(arg('val', '720'));
+/** A validated numeric argument: a clear message and exit code 2 instead of NaN rows or epochs. */
+function checked<T>(name: string, dflt: string, parse: (v: string) => T): T {
+  try {
+    return parse(arg(name, dflt));
+  } catch (err) {
+    console.error(`bench-head: --${name} '${arg(name, dflt)}' ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
+
+const dims = checked('dims', '1024,4096,18432', positiveIntList);
+const rows = checked('rows', '7200', positiveInt);
+const epochs = checked('epochs', '3', positiveInt);
+const nVal = checked('val', '720', positiveInt);
 
 console.log(`rows ${rows}, batch 10, ${epochs} epochs, ${nVal} validation rows; CPU seconds per epoch`);
 console.log('dim      JS s/epoch   SIMD s/epoch   speed-up   (copy into wasm s)');

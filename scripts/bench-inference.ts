@@ -17,6 +17,7 @@ import { initBackend } from '../lib/backend';
 import { buildBackbone, getBackboneSpec } from '../lib/backbones';
 import { compileInference, FeatureWorkerPool } from '../lib/accel';
 import { Rng } from '../lib/util/rng';
+import { positiveInt, positiveIntList } from '../lib/util/cli';
 
 interface BenchOptions {
   backbones: string;
@@ -70,11 +71,11 @@ async function measure(backbone: string, mode: string, threads: number, images: 
 async function main(): Promise<void> {
   const program = new Command()
     .option('--backbones <names>', 'comma-separated backbones', 'ResNet50,DenseNet121,MobileNetV2')
-    .option('--workers <list>', 'worker counts for the compiled model', '1,2')
-    .option('--batch <n>', 'batch size', '32')
-    .option('--size <n>', 'input size', '80')
-    .option('--runs <n>', 'measured runs (median)', '5')
-    .option('--batches <n>', 'batches per run and worker in worker mode', '2')
+    .option('--workers <list>', 'worker counts for the compiled model', (v) => (positiveIntList(v), v), '1,2')
+    .option('--batch <n>', 'batch size', (v) => String(positiveInt(v)), '32')
+    .option('--size <n>', 'input size', (v) => String(positiveInt(v)), '80')
+    .option('--runs <n>', 'measured runs (median)', (v) => String(positiveInt(v)), '5')
+    .option('--batches <n>', 'batches per run and worker in worker mode', (v) => String(positiveInt(v)), '2')
     .option('--json', 'print JSON only');
   program.parse(process.argv);
   const opts = program.opts<BenchOptions>();

@@ -20,6 +20,7 @@ import { trainHead, glorotDense } from '../lib/train/head';
 import { KerasAdam } from '../lib/train/suffix';
 import { Rng } from '../lib/util/rng';
 import { compileInference } from '../lib/accel';
+import { positiveInt } from '../lib/util/cli';
 
 type Build = (name: BackboneName, args: { inputSize?: number; seed?: number }) => tf.LayersModel;
 const build = (): Build => (require('../lib/backbones') as { buildBackbone: Build }).buildBackbone;
@@ -159,8 +160,8 @@ async function main(): Promise<void> {
   const o = new Command()
     .option('--json', 'print JSON only')
     .option('--backbones <list>', 'backbones (default ResNet50,DenseNet121,MobileNetV2)')
-    .option('--workers <k>', 'concurrent workers for the aggregate inference rate', (v) => Number(v), defaultWorkerCount())
-    .option('--reps <n>', 'timed repetitions', (v) => Number(v), 5)
+    .option('--workers <k>', 'concurrent workers for the aggregate inference rate', positiveInt, defaultWorkerCount())
+    .option('--reps <n>', 'timed repetitions', positiveInt, 5)
     .option('--no-paper', 'skip the paper extrapolation (head epochs at every flatten size)')
     .option('--save', 'also write the timings `reproduce --plan` uses to results/bench/<backend>.json')
     .parse()

@@ -11,7 +11,7 @@ import * as cliProgress from 'cli-progress';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { getBackboneSpec } from '../lib/backbones/registry';
-import { readNpy, writeNpy } from '../lib/io/npy';
+import { assertFiniteNpy, readNpy, writeNpy } from '../lib/io/npy';
 import { loadBackboneWithWeights, type LoadBackboneArgs } from '../lib/weights';
 
 /** Options of the features command (strings as commander gives them). */
@@ -43,6 +43,8 @@ export async function runFeatures(o: FeaturesOpts, deps: { build?: LoadBackboneA
   const seed = Number(o.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${o.seed}'`);
   const x = readNpy(o.input);
+  // NaN/Inf pixels would propagate silently into every output feature.
+  assertFiniteNpy(x, o.input);
   if (x.shape.length !== 4) {
     throw new Error(`${o.input}: expected an NHWC batch of rank 4 [N, H, W, 3], got shape [${x.shape.join(', ')}]`);
   }

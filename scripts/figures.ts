@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PAPER_ITEMS, writeAllFigures, writeFakeResults, type PaperItem } from '../lib/figures';
+import { anyInt } from '../lib/util/cli';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     .option('--manifest <file>', 'cohort manifest for Table I and Fig. 1 (default: the one the runs name)')
     .option('--only <items>', `comma-separated subset of ${PAPER_ITEMS.join(',')}`)
     .option('--params <mode>', "parameter counts for Tables II/III: 'auto' or 'runs'", 'auto')
-    .option('--fake [seed]', 'first write fake (seeded) results into --results, for development')
+    .option('--fake [seed]', 'first write fake (seeded) results into --results, for development', (v) => String(anyInt(v)))
     .option('--no-images', 'skip PNG/SVG (no Chromium needed)')
     .parse();
   const o = program.opts<{ results: string; out?: string; manifest?: string; only?: string; params: 'auto' | 'runs'; fake?: string | boolean; images: boolean }>();

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readNpy } from '../lib/io/npy';
+import { positiveNumber } from '../lib/util/cli';
 
 export interface ParityStats {
   shape: number[];
@@ -59,7 +60,7 @@ function main(argv: string[]): number {
   const program = new Command('keras-parity')
     .argument('<ours>', 'our output .npy')
     .argument('<reference>', 'reference output .npy (Keras)')
-    .option('--tol <x>', 'tolerance on max abs error / max |reference|', '1e-4')
+    .option('--tol <x>', 'tolerance on max abs error / max |reference|', (v) => String(positiveNumber(v)), '1e-4')
     .option('--json', 'JSON on stdout')
     .exitOverride();
   try {

@@ -18,6 +18,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../lib/util/files';
+import { port, positiveNumber } from '../lib/util/cli';
 
 export const KERNEL_NAME = 'pet-iqa';
 const PYTHON = process.env.PET_IQA_PYTHON ?? '/usr/bin/python3';
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
     .option('--dir <dir>', 'folder of notebooks', 'notebooks')
     .option('--out <dir>', 'folder for executed copies', path.join('results', 'notebooks'))
     .option('--preset <name>', 'PRESET for the notebooks', process.env.PRESET || 'smoke')
-    .option('--timeout <s>', 'per-cell timeout in seconds', '1800')
+    .option('--timeout <s>', 'per-cell timeout in seconds', (v) => String(positiveNumber(v)), '1800')
     .action(async (names: string[], o: { dir: string; out: string; preset: string; timeout: string }) => {
       if (!kernelInstalled()) installKernel();
       const notebooks = listNotebooks(o.dir, names);
@@ -280,7 +281,7 @@ async function main(): Promise<void> {
   program
     .command('serve')
     .description('start classic Jupyter Notebook on 127.0.0.1 with the pet-iqa TypeScript kernel')
-    .option('--port <n>', 'port', '8888')
+    .option('--port <n>', 'port', (v) => String(port(v)), '8888')
     .option('--dir <dir>', 'notebook folder', 'notebooks')
     .action((o: { port: string; dir: string }) => {
       if (!kernelInstalled()) installKernel();

@@ -5,11 +5,12 @@
  * Prints, per volume and plane, candidates, survivors and kept patches, and a summary per plane
  * next to the paper's "about 200-500 of 1000 survive".
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
-import { loadManifest, labelsOf } from '../lib/manifest';
+import { intensityProblems, loadManifest, labelsOf } from '../lib/manifest';
 import { PLANES, sampleVolumes, type Plane } from '../lib/patches';
 import { defaultWorkerCount } from '../lib/util/workers';
+import { anyInt, nonNegativeInt, positiveInt, positiveNumber } from '../lib/util/cli';
 
 interface Row {
   recon: string;
@@ -36,17 +37,18 @@ async function main(): Promise<void> {
     .requiredOption('--manifest <file>', 'cohort manifest (JSON)')
     .option('--json', 'print JSON instead of a table')
     .option('--rated-only', 'only the rated reconstructions (the ones in the training data)')
-    .option('--size <n>', 'patch size', '80')
-    .option('--candidates <n>', 'candidate positions per plane', '1000')
-    .option('--keep <n>', 'patches kept per plane', '100')
-    .option('--threshold <f>', 'background threshold as a fraction of the volume mean', String(1 / 8))
-    .option('--seed <n>', 'sampler seed', '0')
-    .option('--on-too-few <mode>', "'error' or 'warn' when fewer survivors than --keep", 'error')
-    .option('--workers <n>', 'worker threads (0: none)', String(defaultWorkerCount()))
+    .option('--size <n>', 'patch size', positiveInt, 80)
+    .option('--candidates <n>', 'candidate positions per plane', positiveInt, 1000)
+    .option('--keep <n>', 'patches kept per plane', positiveInt, 100)
+    .option('--threshold <f>', 'background threshold as a fraction of the volume mean', positiveNumber, 1 / 8)
+    .option('--seed <n>', 'sampler seed', anyInt, 0)
+    .addOption(new Option('--on-too-few <mode>', 'when fewer survivors than --keep').choices(['error', 'warn']).default('error'))
+    .option('--workers <n>', 'worker threads (0: none)', nonNegativeInt, defaultWorkerCount())
+    .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in the output)")
     .parse();
   const o = program.opts();
   const started = Date.now();
-  const loaded = loadManifest(o.manifest, { checkFiles: true });
+  const loaded = loadManifest(o.manifest, { checkFiles: true, verifyChecksums: o.verify !== false });
   const recons = loaded.manifest.reconstructions.filter((r) => !o.ratedOnly || labelsOf(r) !== undefined);
   const config = {
     size: Number(o.size),
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     seed,
     config,
     workers: Number(o.workers),
+    intensity: true,
     onResult: (i) => {
       if (process.stderr.isTTY) bar.increment(1, { recon: recons[i].id });
     },
@@ -75,6 +78,12 @@ async function main(): Promise<void> {
   recons.forEach((recon, v) => {
     for (const s of sampled[v].stats) rows.push({ recon: recon.id, patient: recon.patient, countPercent: recon.countPercent, ...s });
     warnings.push(...sampled[v].warnings);
+    // Units: does the intensity scale fit what the manifest says (kBq/ml declared Bq/ml and the like)?
+    const patient = loaded.manifest.patients.find((p) => p.id === recon.patient)!;
+    const field = `reconstructions[${loaded.manifest.reconstructions.indexOf(recon)}].units`;
+    for (const problem of intensityProblems({ units: recon.units, headerUnits: sampled[v].intensity?.headerUnits, p99: sampled[v].intensity!.p99, patient })) {
+      warnings.push(`${recon.id} (${field}): ${problem}`);
+    }
   });
   if (process.stderr.isTTY) bar.stop();
   const seconds = (Date.now() - started) / 1000;
@@ -91,7 +100,7 @@ async function main(): Promise<void> {
     };
   });
   if (o.json) {
-    process.stdout.write(JSON.stringify({ manifest: loaded.file, config: { ...config, seed }, seconds, volumes: rows, summary, warnings }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ manifest: loaded.file, checksums: loaded.checksums, config: { ...config, seed }, seconds, volumes: rows, summary, warnings }, null, 2) + '\n');
     return;
   }
   console.log(`${'reconstruction'.padEnd(28)} ${'plane'.padEnd(11)} candidates survivors kept`);

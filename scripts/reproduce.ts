@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import * as path from 'path';
 import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
 import { defaultWorkerCount } from '../lib/util/workers';
+import { nonNegativeInt, positiveInt } from '../lib/util/cli';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -17,16 +18,16 @@ async function main(): Promise<void> {
     .option('--shard <i/N>', 'run only shard i of N (1-based), e.g. $SLURM_ARRAY_TASK_ID/8')
     .option('--out <dir>', 'output folder (default results/<preset>)')
     .option('--weights <w>', 'imagenet | random | pretext (count-level pretraining on the cohort, cached) | a weights file', 'imagenet')
-    .option('--workers <k>', 'worker threads (0 = inline)', (v) => Number(v))
+    .option('--workers <k>', 'worker threads (0 = inline)', nonNegativeInt)
     .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
-    .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
+    .option('--max-runs <m>', 'stop after m runs (timed subsets)', positiveInt)
     .option('--no-progress', 'log lines instead of progress bars')
     .option('--no-figures', 'skip writing <out>/figures at the end')
     .option('--plan', 'print the runs per regime and backbone and the estimated hours, then stop')
+    .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in every run record)")
     .parse();
-  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; plan?: boolean }>();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; plan?: boolean; verify: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
   if (o.plan) return printPlan(o);
   const r = await runStudy({
     preset: o.preset,
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     backend: o.backend,
     maxRuns: o.maxRuns,
     progress: o.progress === false ? false : undefined,
+    verifyChecksums: o.verify !== false,
   });
   process.stderr.write(`done: ${r.ran} run(s) in ${r.runSeconds.toFixed(1)} s (+${r.extractSeconds.toFixed(1)} s features), ${r.skipped} skipped; ${r.records.length} records in ${r.out}\n`);
   if (o.figures && r.records.length > 0) {

@@ -5,10 +5,11 @@
  * results/scores/<results>__<model>). Exit code 0 when every volume scored, 1 when a volume or a
  * model failed (the others are still scored), 2 for bad usage.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../lib/backend';
 import { expandInputs, loadScoringModel, scoreBatch, type BackboneBuildFn, type ScoreInput, type VolumeScore } from '../lib/score';
+import { positiveInt } from '../lib/util/cli';
 
 interface CliOptions {
   model: string[];
@@ -19,13 +20,8 @@ interface CliOptions {
   batchSize: number;
   progress?: boolean;
   builder?: string;
+  verify: boolean;
 }
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command()
@@ -39,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--backend <name>', 'tfjs backend: gpu, node, wasm or cpu (default: first that works)')
     .option('--batch-size <n>', 'patches per forward pass', positiveInt, 32)
     .option('--no-progress', 'no progress bar (one line per volume instead)')
+    .option('--no-verify', "skip the check of manifest inputs' sha256 (recorded in the report)")
     .addOption(new Option('--builder <module>', 'module exporting buildBackbone (a test double; default lib/backbones)').hideHelp())
     .exitOverride();
   try {
@@ -48,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
   }
   const opts = program.opts<CliOptions>();
-  const inputs: ScoreInput[] = expandInputs(program.args);
+  const inputs: ScoreInput[] = expandInputs(program.args, { verifyChecksums: opts.verify !== false });
   const choice = await initBackend(opts.backend ? { backend: opts.backend } : {});
   const log = (s: string) => process.stderr.write(s + '\n');
   let status = 0;
@@ -78,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
         out,
         png: opts.png,
         reference: opts.reference,
+        verifyChecksums: opts.verify !== false,
         backend: choice.backend,
         onVolume: (done, total, row) => {
           if (bar) {

@@ -12,6 +12,7 @@
  * also in `intent_name` with intent_code 0. On reading, `units=` in `descrip` wins; otherwise a
  * non-empty `intent_name` with intent_code 0 is taken as the units.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -150,21 +151,14 @@ export function readNifti(file: string, opts: ReadNiftiOptions = {}): NiftiVolum
 /** Parses the bytes of a .nii or .nii.gz file as readNifti does; `file` names it in the volume and in errors. */
 export function parseNifti(bytes: Buffer, file: string, opts: ReadNiftiOptions = {}): NiftiVolume {
   const compressed = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  let raw: Buffer;
-  if (compressed) {
-    try {
-      raw = zlib.gunzipSync(bytes);
-    } catch (err) {
-      throw new NiftiError(file, `truncated or corrupt gzip data (${(err as Error).message})`);
-    }
-  } else {
-    raw = bytes;
-  }
-  const version = detectVersion(file, raw);
+  // A .nii.gz is inflated in two steps: first just enough for the header, then the whole stream,
+  // refused as soon as it outgrows what the header's dims describe (see inflateBounded).
+  const head = compressed ? inflateHead(bytes, file) : bytes;
+  const version = detectVersion(file, head);
   const headerSize = version === 1 ? NIFTI1_HEADER_SIZE : NIFTI2_HEADER_SIZE;
   // Only the fixed header goes to the library: extension parsing is not needed and would
   // throw its own messages on damaged files.
-  const headerBuf = toArrayBuffer(raw, 0, headerSize);
+  const headerBuf = toArrayBuffer(head, 0, headerSize);
   let hdr: NiftiReaderTypes.NIFTI1 | NiftiReaderTypes.NIFTI2;
   try {
     hdr = niftiReader().readHeader(headerBuf);
@@ -196,12 +190,10 @@ export function parseNifti(bytes: Buffer, file: string, opts: ReadNiftiOptions =
   }
   const start = Math.floor(voxOffset);
   const needed = nvox * bytesPerVoxel;
+  const described = `dims ${dims.join('x')} of ${datatype} need ${needed} bytes from offset ${start}`;
+  const raw = compressed ? inflateBounded(bytes, file, start + needed, described) : bytes;
   if (raw.length < start + needed) {
-    throw new NiftiError(
-      file,
-      `truncated image data: dims ${dims.join('x')} of ${datatype} need ${needed} bytes from offset ${start}, ` +
-        `but only ${Math.max(0, raw.length - start)} are there`,
-    );
+    throw new NiftiError(file, `truncated image data: ${described}, but only ${Math.max(0, raw.length - start)} are there`);
   }
 
   const slope = Number(hdr.scl_slope);
@@ -386,6 +378,31 @@ export function writeNifti(file: string, volume: Volume, opts: WriteNiftiOptions
   return digest(bytes);
 }
 
+/**
+ * sha256 of what a volume is, not how it is stored: dims, the affine (float64) and the decoded
+ * float32 voxel values. Re-compressing a file, changing its header description or storing the
+ * same values as int16 with a slope leaves it unchanged; any voxel or geometry change alters it.
+ */
+export function voxelDigest(volume: Pick<Volume, 'dims' | 'affine' | 'data'>): string {
+  const hash = crypto.createHash('sha256');
+  hash.update(`pet-iqa/voxels@1 dims ${volume.dims.join('x')}\n`);
+  const affine = new Float64Array(16);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) affine[4 * r + c] = volume.affine[r][c];
+  hash.update(toLittleEndian(new Uint8Array(affine.buffer), 8));
+  const d = volume.data;
+  hash.update(toLittleEndian(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), 4));
+  return hash.digest('hex');
+}
+
+/** The bytes as little-endian (a copy swapped on big-endian hosts), so digests agree across machines. */
+function toLittleEndian(bytes: Uint8Array, size: 4 | 8): Uint8Array {
+  if (os.endianness() === 'LE') return bytes;
+  const b = Buffer.from(bytes);
+  if (size === 4) b.swap32();
+  else b.swap64();
+  return b;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Geometry
 
@@ -534,6 +551,46 @@ function checkAffine(file: string, affine: unknown): number[][] {
 
 // ---------------------------------------------------------------------------------------------
 // Header and voxel helpers
+
+/** Largest expansion of deflate data (zlib's documented bound is about 1032:1), with room for gzip framing. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Bytes a .nii.gz may inflate to beyond what its header describes (padding some writers add). */
+export const NIFTI_GZIP_SLACK_BYTES = 1 << 20;
+
+/** The start of a gzip stream, inflated from a growing prefix until it holds a NIfTI-2 header (or the stream ends). */
+function inflateHead(bytes: Buffer, file: string): Buffer {
+  for (let prefix = 1024; ; prefix *= 16) {
+    const end = Math.min(prefix, bytes.length);
+    let out: Buffer;
+    try {
+      // A sync flush decodes what the prefix holds without requiring the end of the stream.
+      out = zlib.gunzipSync(bytes.subarray(0, end), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: end * MAX_DEFLATE_RATIO + 65536 });
+    } catch (err) {
+      throw new NiftiError(file, `truncated or corrupt gzip data (${(err as Error).message})`);
+    }
+    if (out.length >= NIFTI2_HEADER_SIZE || end === bytes.length) return out;
+  }
+}
+
+/**
+ * Inflates a whole .nii.gz, but never to more than the `expected` bytes its header describes (plus
+ * NIFTI_GZIP_SLACK_BYTES): a small file that would expand to many GB is refused as soon as it passes
+ * the limit, and a header describing more than the compressed bytes can hold is refused before inflating.
+ */
+function inflateBounded(bytes: Buffer, file: string, expected: number, described: string): Buffer {
+  if (expected > bytes.length * MAX_DEFLATE_RATIO + 65536) {
+    throw new NiftiError(file, `truncated image data: ${described}, more than ${bytes.length} gzip-compressed bytes can hold (truncated file or corrupt header)`);
+  }
+  const limit = expected + NIFTI_GZIP_SLACK_BYTES;
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new NiftiError(file, `gzip data inflates to more than ${limit} bytes but the header describes ${expected} (${described}); refused without inflating the rest (corrupt header or a decompression bomb)`);
+    }
+    throw new NiftiError(file, `truncated or corrupt gzip data (${(err as Error).message})`);
+  }
+}
 
 function readFileBytes(file: string): Buffer {
   try {

@@ -112,6 +112,31 @@ export function decodeNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
 }
 
 /**
+ * Throws, naming the file, when an array holds NaN or Inf values: their count, the first index and
+ * its position in the shape (e.g. `[3, 12, 40, 1]`: image 3, row 12, column 40, channel 1 of an NHWC batch).
+ */
+export function assertFiniteNpy(arr: NpyArray, file: string): void {
+  const { data, shape } = arr;
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (count === 0) return;
+  const at: number[] = [];
+  let rest = first;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    at.unshift(rest % shape[d]);
+    rest = Math.floor(rest / shape[d]);
+  }
+  throw new Error(`${file}: ${count} NaN/Inf value(s) of ${data.length}; the first, at flat index ${first} (position [${at.join(', ')}] of shape [${shape.join(', ')}]), is ${data[first]}`);
+}
+
+/**
  * The .npy header (magic, version, dict, padding) of a C-order little-endian float32 array of
  * `shape`: version 1.0, or 2.0 when the header needs it; the data that follows starts on a 64-byte
  * boundary, as NumPy writes it.

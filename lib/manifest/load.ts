@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { MetricTriple } from '../types';
 import { digest, fileDigest, writeJsonAtomic } from '../util/files';
+import { ChecksumCache, defaultChecksumCacheFile } from './checksums';
 import { labelsOf } from './labels';
 import type { CohortManifest, Reconstruction } from './schema';
 import { formatProblems, parseManifest, type ManifestProblem } from './validate';
@@ -30,8 +31,23 @@ export class ManifestError extends Error {
 export interface LoadManifestOptions {
   /** Check that every reconstruction file exists. Default true. */
   checkFiles?: boolean;
-  /** Check the sha256 of reconstructions that have one (reads every such file). Default false. */
+  /**
+   * Check the sha256 of reconstructions that have one, before anything uses the files. Default true;
+   * false is the explicit opt-out (`--no-verify`), recorded in `checksums`.
+   */
   verifyChecksums?: boolean;
+  /** Cache of file digests by size and mtime (see ChecksumCache); null: none. Default results/cache/checksums.json. */
+  checksumCacheFile?: string | null;
+}
+
+/** What was checked of the reconstruction files' sha256 (for provenance). */
+export interface ManifestChecksums {
+  /** False when verification was switched off (`--no-verify`). */
+  verified: boolean;
+  /** Reconstructions that carry a sha256 (all verified when `verified`). */
+  withChecksum: number;
+  /** Reconstructions without a sha256 (nothing to verify). */
+  withoutChecksum: number;
 }
 
 export interface LoadedManifest {
@@ -42,6 +58,7 @@ export interface LoadedManifest {
   manifest: CohortManifest;
   /** SHA-256 of the manifest file's bytes (for provenance). */
   sha256: string;
+  checksums: ManifestChecksums;
 }
 
 /** A reconstruction that carries labels, with its file resolved. */
@@ -69,14 +86,20 @@ export function loadManifest(file: string, opts: LoadManifestOptions = {}): Load
     throw new ManifestError(abs, [{ path: '', message: `invalid JSON (${(err as Error).message})` }]);
   }
   const dir = path.dirname(abs);
+  const verify = opts.verifyChecksums ?? true;
+  const cache = verify ? new ChecksumCache(opts.checksumCacheFile === undefined ? defaultChecksumCacheFile() : opts.checksumCacheFile) : undefined;
   const { manifest, problems } = parseManifest(json, {
     baseDir: dir,
     source: abs,
     checkFiles: opts.checkFiles ?? true,
-    verifyChecksums: opts.verifyChecksums ?? false,
+    verifyChecksums: verify,
+    sha256Of: cache ? (f) => cache.sha256(f) : undefined,
   });
+  cache?.save();
   if (!manifest) throw new ManifestError(abs, problems);
-  return { file: abs, dir, manifest, sha256: digest(text) };
+  const withChecksum = manifest.reconstructions.filter((r) => r.sha256 !== undefined).length;
+  const checksums = { verified: verify, withChecksum, withoutChecksum: manifest.reconstructions.length - withChecksum };
+  return { file: abs, dir, manifest, sha256: digest(text), checksums };
 }
 
 /** Absolute path of a reconstruction's file. */

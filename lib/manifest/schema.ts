@@ -64,12 +64,12 @@ export const reconstructionSchema = z
       .gt(0, { error: 'countPercent must be in (0, 100]' })
       .lte(100, { error: 'countPercent must be in (0, 100]' })
       .describe('Percentage of the full list-mode counts used (the paper: 0.5, 1, 5, 10, 25, 50, 100).'),
-    path: id('path').describe('NIfTI file (.nii or .nii.gz), relative to the folder of the manifest.'),
+    path: id('path').describe('NIfTI file (.nii or .nii.gz), relative to the folder of the manifest and inside it (unless the manifest sets allowPathsOutside).'),
     sha256: z
       .string()
       .regex(SHA256_RE, { error: 'sha256 must be 64 lowercase hex digits' })
       .optional()
-      .describe('SHA-256 of the file bytes; checked when loading with verifyChecksums.'),
+      .describe('SHA-256 of the file bytes; every command verifies it before using the file (unless run with --no-verify).'),
     units: id('units').describe('Intensity units of the voxel values, for example "Bq/ml".'),
     ratings: z
       .array(ratingSchema)
@@ -96,6 +96,10 @@ export const cohortManifestSchema = z
       .optional()
       .describe('Patient ids held out as the fixed test set (the paper: 3 patients); the study design picks them when absent.'),
     raters: z.array(z.string()).optional().describe('Rater codes; when given, every rating must use one of them.'),
+    allowPathsOutside: z
+      .boolean({ error: 'allowPathsOutside must be true or false' })
+      .optional()
+      .describe('True allows reconstruction paths that are absolute or leave the manifest\'s folder (`../`); default false.'),
   })
   .describe('pet-iqa cohort manifest: patients, reconstructions and clinical scores.');
 

@@ -25,8 +25,10 @@ export interface ParseManifestOptions {
   source?: string;
   /** Check that every reconstruction file exists. Default false. */
   checkFiles?: boolean;
-  /** Check sha256 of every reconstruction that has one (reads the files). Default false. */
+  /** Check sha256 of every reconstruction that has one (reads the files that exist). Default false. */
   verifyChecksums?: boolean;
+  /** How to hash a file for verifyChecksums (loadManifest passes a cached one). Default: read and hash it. */
+  sha256Of?: (absolutePath: string) => string;
 }
 
 export interface ParseManifestResult {
@@ -164,8 +166,18 @@ function crossFieldProblems(json: Obj, opts: ParseManifestOptions): ManifestProb
       }
     }
 
-    // Files and checksums.
+    // Paths: relative to the manifest's folder and inside it, unless the manifest allows otherwise.
     const rel = str(r.path);
+    const outsideAllowed = json.allowPathsOutside === true;
+    if (rel !== undefined && !outsideAllowed) {
+      const escape = pathEscape(rel, opts.baseDir);
+      if (escape) {
+        add(`${at}.path`, `"${rel}" ${escape}; paths are relative to the manifest's folder (${opts.baseDir}) and stay inside it unless the manifest sets "allowPathsOutside": true`);
+        return;
+      }
+    }
+
+    // Files and checksums.
     if (rel !== undefined && (opts.checkFiles || opts.verifyChecksums)) {
       const abs = path.resolve(opts.baseDir, rel);
       let isFile = false;
@@ -175,10 +187,12 @@ function crossFieldProblems(json: Obj, opts: ParseManifestOptions): ManifestProb
         isFile = false;
       }
       if (!isFile) {
-        add(`${at}.path`, `file not found (${abs})`);
+        if (opts.checkFiles) add(`${at}.path`, `file not found (${abs})`);
       } else if (opts.verifyChecksums && typeof r.sha256 === 'string' && SHA256_RE.test(r.sha256)) {
-        const actual = fileDigest(abs, 'sha256');
-        if (actual !== r.sha256) add(`${at}.sha256`, `checksum mismatch: ${abs} has ${actual}`);
+        const actual = (opts.sha256Of ?? ((f: string) => fileDigest(f, 'sha256')))(abs);
+        if (actual !== r.sha256) {
+          add(`${at}.sha256`, `checksum mismatch: ${abs} has sha256 ${actual}, the manifest says ${r.sha256} (the file changed or is another file)`);
+        }
       }
     }
   });
@@ -194,6 +208,18 @@ function crossFieldProblems(json: Obj, opts: ParseManifestOptions): ManifestProb
     });
   }
   return out;
+}
+
+/**
+ * Why a reconstruction path leaves the manifest's folder ('is absolute', 'leaves the manifest's
+ * folder'), or undefined when it stays inside. The rule is lexical (after normalising `a/../b`),
+ * as the manifest reads; symbolic links inside the folder are followed like any file.
+ */
+export function pathEscape(rel: string, baseDir: string): string | undefined {
+  if (path.isAbsolute(rel) || path.win32.isAbsolute(rel)) return 'is an absolute path';
+  const inside = path.relative(baseDir, path.resolve(baseDir, rel));
+  if (inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) return "leaves the manifest's folder";
+  return undefined;
 }
 
 /** Scores all valid: only then is a missing consensus worth reporting (bad scores are reported already). */

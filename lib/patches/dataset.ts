@@ -8,7 +8,7 @@ import { stableHash, projectRoot } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { defaultWorkerCount, mapInWorkers } from '../util/workers';
 import { type PatchSamplerConfig, type PatchLocation, type PlaneStats, type SampledPatches, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
-import { samplePatchVolume, type PatchVolumeTask } from './worker';
+import { samplePatchVolume, type PatchVolumeTask, type SampledVolume } from './worker';
 import { patchesToTensor } from './preprocess';
 
 /** Bumped when the patch-set layout or sampling changes, so old caches are not reused. */
@@ -153,12 +153,13 @@ export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDat
 export async function sampleVolumes(
   loaded: LoadedManifest,
   recons: readonly Reconstruction[],
-  opts: { seed: number; config: PatchVolumeTask['config']; workers?: number; onResult?: (index: number) => void },
-): Promise<SampledPatches[]> {
-  const tasks: PatchVolumeTask[] = recons.map((recon) => ({ file: resolvePath(loaded, recon), seed: deriveSeed(opts.seed, 'patches', recon.id), config: opts.config }));
+  opts: { seed: number; config: PatchVolumeTask['config']; workers?: number; onResult?: (index: number) => void; intensity?: boolean },
+): Promise<SampledVolume[]> {
+  const field = (recon: Reconstruction) => `${loaded.file} reconstructions[${loaded.manifest.reconstructions.indexOf(recon)}].path`;
+  const tasks: PatchVolumeTask[] = recons.map((recon) => ({ file: resolvePath(loaded, recon), seed: deriveSeed(opts.seed, 'patches', recon.id), config: opts.config, source: field(recon), intensity: opts.intensity }));
   const workers = opts.workers ?? defaultWorkerCount();
   if (workers > 0 && tasks.length > 1) {
-    return mapInWorkers<PatchVolumeTask, SampledPatches>(path.join(__dirname, 'worker.ts'), tasks, { workers, onResult: (_r, i) => opts.onResult?.(i) });
+    return mapInWorkers<PatchVolumeTask, SampledVolume>(path.join(__dirname, 'worker.ts'), tasks, { workers, onResult: (_r, i) => opts.onResult?.(i) });
   }
   return tasks.map((t, i) => {
     const r = samplePatchVolume(t);

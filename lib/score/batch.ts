@@ -36,6 +36,8 @@ export interface ScoreBatchArgs {
   /** Cache of derived descriptions; null disables. Default `<project>/results/cache/score-reference`. */
   referenceCacheDir?: string | null;
   tolerance?: OodTolerance;
+  /** Whether manifest checksums were verified (expandInputs and the reference); recorded in the report. Default true. */
+  verifyChecksums?: boolean;
   /** Backend name recorded in the report. Default tf.getBackend(). */
   backend?: string;
   /** Called after every volume. */
@@ -78,8 +80,8 @@ export async function scoreBatch(args: ScoreBatchArgs): Promise<ScoreBatchResult
   let reference: ScoreReport['reference'];
   if (args.reference === null) reference = { reason: 'disabled' };
   else if (typeof args.reference === 'object') reference = { description: args.reference };
-  else reference = describeTrainingData(model.dir, model.meta, { manifest: args.reference, cacheDir: args.referenceCacheDir });
-  const report: ScoreReport = { schema: 'pet-iqa/scores@1', model: modelSummary(model), reference, backend: args.backend ?? tf.getBackend(), volumes: [] };
+  else reference = describeTrainingData(model.dir, model.meta, { manifest: args.reference, cacheDir: args.referenceCacheDir, verifyChecksums: args.verifyChecksums });
+  const report: ScoreReport = { schema: 'pet-iqa/scores@1', model: modelSummary(model), reference, backend: args.backend ?? tf.getBackend(), verifyChecksums: args.verifyChecksums ?? true, volumes: [] };
   const wantPng = args.png ?? true;
   let renderer = args.renderer;
   let ownRenderer = false;

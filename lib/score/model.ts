@@ -42,7 +42,7 @@ export interface ScoringPatchConfig extends PatchSamplerConfig {
   keep: number;
   thresholdFraction: number;
   planes: readonly Plane[];
-  /** The study's patch seed; scoring derives a per-file seed from it and the file's sha256. */
+  /** The study's patch seed; scoring derives a per-volume seed from it and the volume's voxelDigest. */
   seed: number;
 }
 
@@ -137,6 +137,19 @@ export function readModelMeta(dir: string): ScoringModelMeta {
   const ls = m.labelScale as { outputs?: unknown } | undefined;
   if (!ls || JSON.stringify(ls.outputs) !== JSON.stringify(METRICS)) fail(`field 'labelScale.outputs' must be ${JSON.stringify(METRICS)}`);
   if (!Array.isArray(m.runs) || m.runs.length === 0) fail(`field 'runs' must list the run(s) the model comes from`);
+  // Run ids are `<regime>__<backbone>__...` (lib/study/plan runId): a meta.json naming another backbone or
+  // regime than its runs (edited, or copied from another model) would otherwise fail deep in the rebuild.
+  (m.runs as Array<{ id?: unknown }>).forEach((r, i) => {
+    const [regime, backbone] = typeof r?.id === 'string' ? r.id.split('__') : [];
+    if (backbone !== undefined && backbone !== m.backbone) {
+      fail(`field 'backbone' is ${JSON.stringify(m.backbone)} but field 'runs[${i}].id' (${JSON.stringify(r.id)}) is a run of ${backbone}: the folder holds a ${backbone} model (meta.json edited or copied from another model?)`);
+    }
+    if (backbone !== undefined && regime !== m.regime) fail(`field 'regime' is ${JSON.stringify(m.regime)} but field 'runs[${i}].id' (${JSON.stringify(r.id)}) is a ${regime} run`);
+  });
+  const cal = (m.weights as { bnCalibration?: { file?: unknown } } | undefined)?.bnCalibration?.file;
+  if (typeof cal === 'string' && path.basename(cal) !== `${m.backbone}.bn.json`) {
+    fail(`field 'backbone' is ${JSON.stringify(m.backbone)} but field 'weights.bnCalibration.file' is ${JSON.stringify(cal)} (statistics of another backbone)`);
+  }
   if (m.regime === 'frozen' && !posInt(m.flattenSize)) fail(`field 'flattenSize' must be a positive integer (frozen regime), got ${JSON.stringify(m.flattenSize)}`);
   if (m.regime === 'partial') {
     if (!Number.isInteger(m.frozenLayers)) fail(`field 'frozenLayers' must be an integer (partial regime)`);

@@ -58,6 +58,8 @@ export interface DescribeTrainingDataOptions {
   manifest?: string;
   /** Cache folder; null disables the cache. Default `<project>/results/cache/score-reference`. */
   cacheDir?: string | null;
+  /** Verify the manifest's sha256 of the volumes it reads. Default true (false: `--no-verify`). */
+  verifyChecksums?: boolean;
 }
 
 /** Voxel statistics of a volume; the percentile comes from a strided subsample of at most ~1M voxels. */
@@ -129,7 +131,7 @@ export function describeTrainingData(
   if (!file) return { reason: `the training manifest ${meta.data?.manifest ?? '(not recorded in meta.json)'} was not found; pass --reference MANIFEST` };
   let loaded: LoadedManifest;
   try {
-    loaded = loadManifest(file, { checkFiles: false });
+    loaded = loadManifest(file, { checkFiles: false, verifyChecksums: opts.verifyChecksums ?? true });
   } catch (err) {
     return { reason: (err as Error).message.split('\n')[0] };
   }

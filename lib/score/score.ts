@@ -1,11 +1,12 @@
 /**
  * Scoring reconstructions with a kept model: patches drawn with the training settings (seeded by
- * the file's sha256, so a volume always gets the same patches and scores), GQR/PR/DC predicted per
+ * a digest of the decoded voxels and geometry, so a volume always gets the same patches and scores,
+ * however its file is compressed or its header described), GQR/PR/DC predicted per
  * patch and aggregated per volume, out-of-distribution flags, and the JSON/CSV report.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseNifti } from '../io';
+import { parseNifti, voxelDigest, type NiftiVolume } from '../io';
 import { labelsOf, loadManifest, resolvePath } from '../manifest';
 import { sampleNormalizedPatches, type PatchLocation, type PlaneStats } from '../patches/sampler';
 import { METRICS, type MetricTriple, type Volume } from '../types';
@@ -26,6 +27,8 @@ export interface ScoreInput {
   labels?: MetricTriple;
   /** Set when the input could not even be listed (missing path, bad manifest): it becomes an error row. */
   error?: string;
+  /** Manifest entries: `<manifest> reconstructions[i].path`, named in read errors. */
+  source?: string;
 }
 
 /** The result for one volume: scores and flags, or only an error. */
@@ -36,8 +39,10 @@ export interface VolumeScore {
   countPercent?: number;
   /** Clinical labels of a rated manifest entry, for comparison. */
   labels?: MetricTriple;
-  /** sha256 of the file bytes, and the sampler seed derived from it. */
+  /** sha256 of the file bytes (which file was scored). */
   sha256?: string;
+  /** voxelDigest of the volume (dims, affine, decoded voxels), and the sampler seed derived from it. */
+  voxelSha256?: string;
   seed?: number;
   /** Mean prediction over patches (and members). */
   scores?: MetricTriple;
@@ -86,7 +91,7 @@ function listNifti(dir: string): string[] {
  * files (recursively, numeric-aware name order), a .json cohort manifest into all its reconstructions. A path that does
  * not exist or a manifest that does not load becomes an input carrying its error.
  */
-export function expandInputs(args: readonly string[]): ScoreInput[] {
+export function expandInputs(args: readonly string[], opts: { verifyChecksums?: boolean } = {}): ScoreInput[] {
   const out: ScoreInput[] = [];
   for (const arg of args) {
     let st: fs.Stats;
@@ -109,11 +114,12 @@ export function expandInputs(args: readonly string[]): ScoreInput[] {
       for (const f of files) out.push({ file: path.resolve(f) });
     } else if (arg.toLowerCase().endsWith('.json')) {
       try {
-        const loaded = loadManifest(arg, { checkFiles: false });
+        // Checksums are verified (unless --no-verify) before any volume of the manifest is scored.
+        const loaded = loadManifest(arg, { checkFiles: false, verifyChecksums: opts.verifyChecksums ?? true });
         if (loaded.manifest.reconstructions.length === 0) out.push({ file: arg, error: `${arg}: manifest lists no reconstructions` });
-        for (const r of loaded.manifest.reconstructions) {
-          out.push({ file: resolvePath(loaded, r), id: r.id, patient: r.patient, countPercent: r.countPercent, units: r.units, labels: labelsOf(r) });
-        }
+        loaded.manifest.reconstructions.forEach((r, i) => {
+          out.push({ file: resolvePath(loaded, r), id: r.id, patient: r.patient, countPercent: r.countPercent, units: r.units, labels: labelsOf(r), source: `${loaded.file} reconstructions[${i}].path` });
+        });
       } catch (err) {
         out.push({ file: arg, error: (err as Error).message });
       }
@@ -158,19 +164,27 @@ export function aggregatePredictions(members: Float32Array[], count: number): Pi
  */
 export function scoreVolume(model: ScoringModel, input: ScoreInput, opts: ScoreOptions = {}): { score: VolumeScore; volume: Volume; patchScores: PatchScore[] } {
   if (input.error) throw new Error(input.error);
+  const from = input.source ? `${input.source}: ` : '';
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(input.file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${input.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read (${(err as Error).message})`}`);
+    throw new Error(`${from}${input.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read (${(err as Error).message})`}`);
   }
   const sha256 = digest(bytes);
-  const volume = parseNifti(bytes, input.file);
+  let volume: NiftiVolume;
+  try {
+    volume = parseNifti(bytes, input.file);
+  } catch (err) {
+    throw new Error(`${from}${(err as Error).message}`);
+  }
   const stats = volumeStats(volume);
   const units = volume.units ?? input.units;
   const flags: Flag[] = opts.reference ? compareWithTraining(stats, units, opts.reference, opts.tolerance) : [];
-  const seed = deriveSeed(model.patches.seed, 'score', sha256);
+  // Seeded by what the volume is, not by its bytes: scores are a function of voxels and geometry only.
+  const voxelSha256 = voxelDigest(volume);
+  const seed = deriveSeed(model.patches.seed, 'score', voxelSha256);
   const sampled = sampleNormalizedPatches(volume, { ...model.patches, onTooFew: 'warn' }, new Rng(seed), input.file);
   const count = sampled.locations.length;
   if (count === 0) throw new Error(`${input.file}: no ${model.inputSize}x${model.inputSize} patch passed the background threshold in any plane; nothing to score`);
@@ -193,6 +207,7 @@ export function scoreVolume(model: ScoringModel, input: ScoreInput, opts: ScoreO
     ...(input.id !== undefined ? { id: input.id, patient: input.patient, countPercent: input.countPercent } : {}),
     ...(input.labels ? { labels: input.labels } : {}),
     sha256,
+    voxelSha256,
     seed,
     ...agg,
     patches: count,
@@ -230,6 +245,8 @@ export interface ScoreReport {
   model: ReturnType<typeof modelSummary>;
   reference: { description?: TrainingDataDescription; reason?: string };
   backend: string;
+  /** False when run with --no-verify: manifest sha256 were not checked. */
+  verifyChecksums: boolean;
   volumes: VolumeScore[];
 }
 

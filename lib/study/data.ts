@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { ManifestChecksums } from '../manifest';
 import { loadManifest } from '../manifest/load';
 import { buildPatchDataset, type PatchDataset } from '../patches/dataset';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
@@ -17,11 +18,13 @@ export interface DataProvenance {
   manifest: string;
   manifestSha256: string;
   patchSetHash: string;
+  /** The reconstruction files' sha256 check (absent in records from before it existed). */
+  checksums?: ManifestChecksums;
 }
 
 /** How a worker finds the data (serialisable). */
 export type DataSource =
-  | { kind: 'manifest'; manifestPath: string; patchConfig: Record<string, unknown> }
+  | { kind: 'manifest'; manifestPath: string; patchConfig: Record<string, unknown>; /** Default true; false is `--no-verify`. */ verifyChecksums?: boolean }
   | { kind: 'file'; file: string };
 
 interface DatasetFileHeader {
@@ -70,12 +73,12 @@ export async function loadStudyData(source: DataSource): Promise<{ ds: StudyData
   if (source.kind === 'file') {
     value = readDatasetFile(source.file);
   } else {
-    const loaded = loadManifest(source.manifestPath);
+    const loaded = loadManifest(source.manifestPath, { verifyChecksums: source.verifyChecksums ?? true });
     const ds = await buildPatchDataset(loaded, source.patchConfig);
     const m = loaded.manifest as unknown as { synthetic?: boolean; testPatients?: string[] };
     value = {
       ds,
-      provenance: { kind: m.synthetic === false ? 'real' : 'synthetic', manifest: path.relative(process.cwd(), loaded.file) || loaded.file, manifestSha256: loaded.sha256, patchSetHash: ds.key },
+      provenance: { kind: m.synthetic === false ? 'real' : 'synthetic', manifest: path.relative(process.cwd(), loaded.file) || loaded.file, manifestSha256: loaded.sha256, patchSetHash: ds.key, checksums: loaded.checksums },
       testPatients: m.testPatients,
     };
   }

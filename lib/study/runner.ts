@@ -24,6 +24,7 @@ import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from '.
 import { extractTargetTag, frozenLayerCount, type ExtractTarget } from '../transfer';
 import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
 import { PLAN_FILE, type StudyPlanFile } from './merge';
+import { claimOrWait, ClaimSet, forEachClaimed, type ClaimedWork } from './claims';
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
@@ -47,6 +48,8 @@ export interface StudyArgs {
   workers?: number;
   /** Data: default the preset's cohort under results/cohorts/<cohort> (generated when missing). */
   data?: DataSource;
+  /** Verify the manifest's sha256 of every reconstruction before use (default true; false = `--no-verify`, recorded in every run's data provenance). */
+  verifyChecksums?: boolean;
   /** Feature cache folder. Default results/cache/features. */
   cacheDir?: string;
   /** Test double for the backbone builders (module exporting buildBackbone). */
@@ -72,6 +75,8 @@ export interface StudyResult {
   planned: number;
   skipped: number;
   ran: number;
+  /** Ids of the runs this process ran (others may have been claimed by another process). */
+  ranIds: string[];
   records: RunRecord[];
   extractSeconds: number;
   runSeconds: number;
@@ -135,6 +140,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     kind: 'manifest',
     manifestPath: await ensureCohort(preset.cohort, log),
     patchConfig: { ...preset.patches },
+    verifyChecksums: args.verifyChecksums ?? true,
   };
   const { ds, provenance: dataProv, testPatients } = await loadStudyData(data);
   const design = makeDesign(patientsOf(ds), { ...preset.design, seed: preset.design.seed ?? preset.seed }, testPatients);
@@ -174,6 +180,8 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const progress = new Progress(args.progress ?? process.stderr.isTTY === true, log);
   let extractSeconds = 0;
   let runSeconds = 0;
+  let claimed: ClaimedWork = { ran: [], busy: [], doneElsewhere: [] };
+  const extractionClaims = new ClaimSet();
   try {
     const backends = workers > 0 ? await pool.backends() : [choice.backend];
     const backend = backends[0];
@@ -208,6 +216,8 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
       let doneAll = 0;
       progress.start('features', total);
       for (const need of needs) {
+        // Another process extracting the same features: wait for its cache rather than redo it.
+        if (!extractionClaims.add(await claimOrWait(path.join(cacheDir, `${need.key}.lock`), () => hasFeatureCache(cacheDir, need.key), `features ${need.backbone} ${extractTargetTag(need.target)}`, { log }))) continue;
         const blocks = Array.from({ length: chunks }, (_, i) => [Math.floor((i * ds.count) / chunks), Math.floor(((i + 1) * ds.count) / chunks)]).filter(([a, b]) => b > a);
         const seen = new Array(blocks.length).fill(0);
         const tb = performance.now();
@@ -238,27 +248,29 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
       const t0 = performance.now();
       let done = 0;
       progress.start('runs', limited.length);
-      await Promise.all(
-        limited.map((spec) =>
-          pool.run<{ id: string; testMAE: number }>({ type: 'run', spec }, { backend, provenance: prov.get(spec.backbone)! }).then((r) => {
-            done++;
-            progress.update(done, `${r.id} test MAE ${r.testMAE.toFixed(3)}`);
-          }),
-        ),
+      // Each run is claimed first (lib/study/claims), so processes sharing this folder split the runs.
+      const isDone = (spec: RunSpec) => readRecord(runPaths(out, spec.id).record) !== undefined;
+      claimed = await forEachClaimed(limited, { lockDir: path.join(out, 'runs'), lanes: workers, isDone, log }, (spec) =>
+        pool.run<{ id: string; testMAE: number }>({ type: 'run', spec }, { backend, provenance: prov.get(spec.backbone)! }).then((r) => {
+          done++;
+          progress.update(done, `${r.id} test MAE ${r.testMAE.toFixed(3)}`);
+        }),
       );
       progress.stop();
       runSeconds = (performance.now() - t0) / 1000;
     }
   } finally {
+    extractionClaims.releaseAll();
     progress.stop();
     await pool.close();
   }
+  if (claimed.busy.length + claimed.doneElsewhere.length > 0) log(`${claimed.busy.length} run(s) claimed by another process, ${claimed.doneElsewhere.length} finished by one`);
 
   const records = readRecords(out);
   const summary = await writeSummary(out, records);
   const models = collectModels(out, records);
   log(`wrote ${summary.rows} rows to ${summary.csv}; ${models.length} kept model folder(s) under ${path.join(out, 'models')}`);
-  return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: limited.length, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };
+  return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: claimed.ran.length, ranIds: claimed.ran, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };
 }
 
 /** Patches the BN statistics of a random-init backbone are measured on. */

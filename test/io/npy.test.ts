@@ -1,8 +1,10 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeNpy, encodeNpy, parseNpyHeader, readNpy, writeNpy } from '../../lib/io/npy';
-import { tempDir } from '../weights/fixtures';
+import * as tf from '@tensorflow/tfjs';
+import { assertFiniteNpy, decodeNpy, encodeNpy, parseNpyHeader, readNpy, writeNpy } from '../../lib/io/npy';
+import { runFeatures, type FeaturesOpts } from '../../scripts/features';
+import { tempDir, tinyModel } from '../weights/fixtures';
 
 /** Bytes of an .npy file as NumPy writes them, with any header fields and payload. */
 function npyBytes(header: string, payload: Uint8Array, major = 1): Buffer {
@@ -76,5 +78,35 @@ describe('io/npy', () => {
     const file = path.join(tmp.dir, 'mismatch.npy');
     assert.throws(() => writeNpy(file, { data: new Float32Array(5), shape: [2, 3] }), /writeNpy .*mismatch\.npy: shape \[2, 3\] holds 6 values but data has 5/);
     assert.equal(fs.existsSync(file), false);
+  });
+});
+
+describe('non-finite values in .npy inputs', () => {
+  const tmp = tempDir('npy-finite');
+  after(() => tmp.cleanup());
+
+  it('assertFiniteNpy names the file, the count and the first position in the shape', () => {
+    const data = new Float32Array(2 * 4 * 4 * 3);
+    assert.doesNotThrow(() => assertFiniteNpy({ data, shape: [2, 4, 4, 3] }, 'x.npy'));
+    data[1 * 48 + 2 * 12 + 3 * 3 + 1] = NaN; // image 1, row 2, column 3, channel 1
+    data[90] = Infinity;
+    assert.throws(
+      () => assertFiniteNpy({ data, shape: [2, 4, 4, 3] }, 'x.npy'),
+      /^Error: x\.npy: 2 NaN\/Inf value\(s\) of 96; the first, at flat index 82 \(position \[1, 2, 3, 1\] of shape \[2, 4, 4, 3\]\), is NaN$/,
+    );
+  });
+
+  it('the features command rejects an input batch with a NaN pixel, naming the file, and writes nothing', async () => {
+    const input = path.join(tmp.dir, 'nan.npy');
+    const data = new Float32Array(2 * 8 * 8 * 3).fill(0.5);
+    data[7] = NaN;
+    writeNpy(input, { data, shape: [2, 8, 8, 3] });
+    const out = path.join(tmp.dir, 'y.npy');
+    const opts: FeaturesOpts = { backbone: 'VGG16', weights: 'random', input, out, batch: '2', seed: '0', backend: 'cpu', json: false };
+    // Rejected before any backend or model is touched.
+    const backend = tf.getBackend();
+    await assert.rejects(runFeatures(opts, { build: () => tinyModel(43) }), new RegExp(`^Error: ${input.replace(/[.]/g, '\\.')}: 1 NaN/Inf value\\(s\\) of 384; the first, at flat index 7 \\(position \\[0, 0, 2, 1\\]`));
+    assert.equal(fs.existsSync(out), false);
+    assert.equal(tf.getBackend(), backend);
   });
 });

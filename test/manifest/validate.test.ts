@@ -150,7 +150,7 @@ describe('manifest/validate: parseManifest', () => {
       m.reconstructions[1].sha256 = sha('not hundred');
       assert.deepEqual(problemsOf(m, { baseDir: dir, checkFiles: true }), [], 'checksums are not read without verifyChecksums');
       assert.deepEqual(problemsOf(m, { baseDir: dir, verifyChecksums: true }), [
-        `reconstructions[1].sha256: checksum mismatch: ${path.join(dir, 'v', '1-100.nii.gz')} has ${sha('hundred')}`,
+        `reconstructions[1].sha256: checksum mismatch: ${path.join(dir, 'v', '1-100.nii.gz')} has sha256 ${sha('hundred')}, the manifest says ${sha('not hundred')} (the file changed or is another file)`,
       ]);
     });
   });

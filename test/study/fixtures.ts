@@ -34,6 +34,11 @@ export function fixture(): { dataFile: string; preset: StudyPreset; builderModul
   const dir = tmpDir('study-data-');
   const dataFile = path.join(dir, 'dataset.json');
   writeDatasetFile(dataFile, tinyDataset(), { kind: 'synthetic', manifest: 'test', manifestSha256: '0', patchSetHash: 'tiny-dataset-v1' });
+  return { dataFile, preset: fixturePreset(), builderModule: path.join(__dirname, 'tiny_backbone.ts') };
+}
+
+/** The smoke preset cut down for the tiny dataset: 17 runs of one backbone (16 frozen, 1 partial). */
+export function fixturePreset(): StudyPreset {
   const preset = getPreset('smoke');
   preset.patches = { ...preset.patches, size: 16 };
   preset.backbones = ['MobileNet'];
@@ -41,5 +46,5 @@ export function fixture(): { dataFile: string; preset: StudyPreset; builderModul
   preset.partialTrain = { epochs: 1 };
   preset.design = { ...preset.design, trainingSizes: [1, 4], ensembleRepeats: 2 };
   preset.partial = { fold: 0, n: 4 };
-  return { dataFile, preset, builderModule: path.join(__dirname, 'tiny_backbone.ts') };
+  return preset;
 }
