@@ -1,10 +1,11 @@
 /**
  * npm run reproduce -- --preset smoke|quick|paper [--backbones A,B] [--regime frozen|partial|both]
- *   [--shard i/N] [--out DIR] [--weights imagenet|random|FILE] [--workers K] [--backend NAME] [--max-runs M]
+ *   [--shard i/N] [--out DIR] [--weights imagenet|random|pretext|FILE] [--workers K] [--backend NAME] [--max-runs M]
  */
 import { Command } from 'commander';
 import * as path from 'path';
 import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
+import { weightsOption, type WeightsSource } from '../lib/weights';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -15,14 +16,14 @@ async function main(): Promise<void> {
     .option('--regime <regime>', 'frozen | partial | both (default: the preset\'s)')
     .option('--shard <i/N>', 'run only shard i of N (1-based), e.g. $SLURM_ARRAY_TASK_ID/8')
     .option('--out <dir>', 'output folder (default results/<preset>)')
-    .option('--weights <w>', 'imagenet | random | a weights file', 'imagenet')
+    .addOption(weightsOption('backbone weights (missing ImageNet files are downloaded; offline: random init, refused by --preset paper)'))
     .option('--workers <k>', 'worker threads (0 = inline)', (v) => Number(v))
     .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
     .option('--max-runs <m>', 'stop after m runs (timed subsets)', (v) => Number(v))
     .option('--no-progress', 'log lines instead of progress bars')
     .option('--no-figures', 'skip writing <out>/figures at the end')
     .parse();
-  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean }>();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: WeightsSource; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('--workers must be an integer >= 0');
   const r = await runStudy({

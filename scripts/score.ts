@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../lib/backend';
 import { expandInputs, loadScoringModel, scoreBatch, type BackboneBuildFn, type ScoreInput, type VolumeScore } from '../lib/score';
+import { weightsOption, type WeightsSource } from '../lib/weights';
 
 interface CliOptions {
   model: string[];
@@ -19,6 +20,7 @@ interface CliOptions {
   batchSize: number;
   progress?: boolean;
   builder?: string;
+  weights?: WeightsSource;
 }
 
 const positiveInt = (v: string) => {
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--backend <name>', 'tfjs backend: gpu, node, wasm or cpu (default: first that works)')
     .option('--batch-size <n>', 'patches per forward pass', positiveInt, 32)
     .option('--no-progress', 'no progress bar (one line per volume instead)')
+    .addOption(weightsOption('the backbone weights file (default: the one the model recorded, else the Keras cache, else downloaded; its sha256 must match)', undefined))
     .addOption(new Option('--builder <module>', 'module exporting buildBackbone (a test double; default lib/backbones)').hideHelp())
     .exitOverride();
   try {
@@ -56,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     let model;
     try {
       const build = opts.builder ? (require(path.resolve(opts.builder)) as { buildBackbone: BackboneBuildFn }).buildBackbone : undefined;
-      model = await loadScoringModel(dir, { batchSize: opts.batchSize, build });
+      model = await loadScoringModel(dir, { batchSize: opts.batchSize, build, weights: opts.weights });
     } catch (err) {
       log(`error: ${(err as Error).message}`);
       status = 1;

@@ -10,6 +10,7 @@ import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
+import type { WeightsSource } from '../weights/source';
 import { writeJsonAtomic } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
@@ -25,8 +26,8 @@ import type { StudyPreset } from './presets';
 export interface StudyContext {
   out: string;
   preset: StudyPreset;
-  /** 'imagenet' | 'random' | a weights file. */
-  weights: string;
+  /** Where the backbones' weights come from (resolved by the runner; workers load its provenance). */
+  weights: WeightsSource;
   data: DataSource;
   /** Feature/activation cache folder. */
   cacheDir: string;

@@ -18,6 +18,8 @@ import { digest, stableStringify, writeFileAtomic, writeJsonAtomic } from '../ut
 import { Rng, deriveSeed } from '../util/rng';
 import { concatRows, defaultFeatureCacheDir, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
 import { resolveWeights } from '../weights/backbone';
+import { IMAGENET, type PretextWeightsResolver, type WeightsSource } from '../weights/source';
+import { prepareStudyWeights } from './weights';
 import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
 import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
 import { planRuns, shardRuns, type RunSpec } from './plan';
@@ -37,8 +39,13 @@ export interface StudyArgs {
   regime?: 'frozen' | 'partial' | 'both';
   /** This machine's shard. Default the whole sweep. */
   shard?: { index: number; count: number };
-  /** 'imagenet' (random init with a loud warning when absent) | 'random' | a file. Default 'imagenet'. */
-  weights?: string;
+  /**
+   * Where the weights come from. Default ImageNet: missing files are downloaded; when that fails, a
+   * random init with one loud banner (the paper preset refuses; it needs { kind: 'random' } given).
+   */
+  weights?: WeightsSource;
+  /** Makes pretext-pretrained weights (lib/pretext); required for a pretext source. */
+  pretext?: PretextWeightsResolver;
   /** Worker threads; 0 runs inline. Default min(2, cpus). */
   workers?: number;
   /** Data: default the preset's cohort under results/cohorts/<cohort> (generated when missing). */
@@ -123,8 +130,9 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const regimes: Regime[] = !args.regime ? preset.regimes : args.regime === 'both' ? ['frozen', 'partial'] : [args.regime];
   if (!regimes.every((r) => r === 'frozen' || r === 'partial')) throw new Error(`--regime must be frozen, partial or both, got '${args.regime}'`);
   const workers = args.workers ?? defaultWorkerCount();
-  const weights = args.weights ?? 'imagenet';
+  const weights = args.weights ?? IMAGENET;
   const cacheDir = args.cacheDir ?? defaultFeatureCacheDir();
+  const imagenet = await prepareStudyWeights({ preset, backbones, weights, log, pretext: args.pretext });
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
 
   // Data and design (main process; lib/patches caches the patches by content).
@@ -182,7 +190,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
     const needs: Array<{ backbone: string; kind: string; key: string }> = [];
     for (const r of limited) {
       if (!prov.has(r.backbone)) {
-        const { provenance: resolved } = await resolveWeights(r.backbone as BackboneName, { weights, seed: ctx.preset.seed, warn: log });
+        const { provenance: resolved } = await resolveWeights(r.backbone as BackboneName, { weights, seed: ctx.preset.seed, warn: log, located: imagenet.get(r.backbone as BackboneName), pretext: args.pretext });
         prov.set(r.backbone, ctx.calibrateRandomBN ? await calibrateRandomInit(ctx, r.backbone, resolved, ds, design, log) : resolved);
       }
       let kind = 'features';

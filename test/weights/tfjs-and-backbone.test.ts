@@ -68,13 +68,13 @@ describe('weights/tfjs and loadBackboneWithWeights', () => {
     assert.match(r.provenance.kind === 'imagenet' ? r.provenance.sha256 : '', /^[0-9a-f]{64}$/);
     assert.equal(maxAbsDiff(outputOf(src), outputOf(r.model)), 0);
 
-    const explicit = await loadBackboneWithWeights('VGG16', { weights: path.join(cacheDir, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'), build: () => tinyModel(30) });
+    const explicit = await loadBackboneWithWeights('VGG16', { weights: { kind: 'file', path: path.join(cacheDir, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5') }, build: () => tinyModel(30) });
     assert.equal(maxAbsDiff(outputOf(src), outputOf(explicit.model)), 0);
     await assert.rejects(
-      loadBackboneWithWeights('VGG16', { weights: path.join(cacheDir, 'nope.h5'), build: () => tinyModel(31) }),
+      loadBackboneWithWeights('VGG16', { weights: { kind: 'file', path: path.join(cacheDir, 'nope.h5') }, build: () => tinyModel(31) }),
       /Keras weights file .*nope\.h5 cannot be opened/,
     );
-    const rnd = await loadBackboneWithWeights('VGG16', { weights: 'random', seed: 3, build: () => tinyModel(32) });
+    const rnd = await loadBackboneWithWeights('VGG16', { weights: { kind: 'random' }, seed: 3, build: () => tinyModel(32) });
     assert.deepEqual(rnd.provenance, { kind: 'random init', seed: 3 });
     await assert.rejects(loadBackboneWithWeights('VGG17' as never, { build: () => tinyModel(33) }), /Unknown backbone 'VGG17'/);
   });
