@@ -291,7 +291,7 @@ export async function fetchWeights(name: BackboneName, opts: FetchWeightsOptions
       try {
         await opts.verify(tmp);
       } catch (err) {
-        const why = (err as Error).message.split(tmp).join('the download');
+        const why = (err as Error).message.split(`Keras weights file ${tmp}`).join('the download').split(tmp).join('the download');
         throw new WeightsDownloadError(`Download of ${name} weights from ${url} was rejected (Keras publishes no md5 for it, so it was checked structurally): ${why}; nothing was written to ${dir}`, 'corrupt');
       }
     }

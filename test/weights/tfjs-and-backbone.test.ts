@@ -38,7 +38,7 @@ describe('weights/tfjs and loadBackboneWithWeights', () => {
     await assert.rejects(loadTfjsWeights(tinyModel(26), json), /weight shard 'weights\.bin' cannot be read/);
   });
 
-  it('ImageNet requested but absent: warns loudly with the fetch command and records a random init', async () => {
+  it('ImageNet requested, absent and not downloadable (offline): one banner with the fetch command, a random init', async () => {
     const warnings: string[] = [];
     const { model, provenance } = await loadBackboneWithWeights('VGG16', {
       cacheDir: path.join(tmp.dir, 'empty'),
@@ -46,10 +46,12 @@ describe('weights/tfjs and loadBackboneWithWeights', () => {
       seed: 7,
       build: () => tinyModel(27),
       warn: (m) => warnings.push(m),
+      download: { enabled: false },
     });
     assert.deepEqual(provenance, { kind: 'random init', seed: 7 });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /ImageNet weights for VGG16 are missing: vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+    assert.match(warnings[0], /WARNING: no ImageNet weights for VGG16\.\n  VGG16: vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5: downloads are off \(PET_IQA_OFFLINE=1\)/);
+    assert.match(warnings[0], /RANDOM initialisation \(seed 7\)/);
     assert.match(warnings[0], /npm run weights -- fetch VGG16/);
     model.dispose();
   });
