@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--backend <name>', 'tfjs backend: gpu, node, wasm or cpu (default: first that works)')
     .option('--batch-size <n>', 'patches per forward pass', positiveInt, 32)
     .option('--no-progress', 'no progress bar (one line per volume instead)')
-    .addOption(weightsOption('the backbone weights file (default: the one the model recorded, else the Keras cache, else downloaded; its sha256 must match)', undefined))
+    .addOption(weightsOption('the backbone weights file (default: the one the model recorded, else the Keras cache, else downloaded; its sha256 must match)', null))
     .addOption(new Option('--builder <module>', 'module exporting buildBackbone (a test double; default lib/backbones)').hideHelp())
     .exitOverride();
   try {

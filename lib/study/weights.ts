@@ -6,7 +6,7 @@
 import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import {
   ensureImagenetWeights,
-  missingWeightsBanner,
+  missingWeightsLines,
   pretextUnavailableError,
   type DownloadArgs,
   type ImagenetLocation,
@@ -48,7 +48,7 @@ export async function prepareStudyWeights(args: PrepareStudyWeightsArgs): Promis
   if (strict && missing.length > 0) {
     throw new Error(
       `--preset ${preset.name} reproduces the paper's ImageNet transfer learning and will not run on a random init: ` +
-        missingWeightsBanner(missing, preset.seed).split('\n').slice(1, -3).join('\n') +
+        missingWeightsLines(missing).join('\n') +
         `\n  Fetch them (npm run weights -- fetch ${missing.map((l) => l.name).join(' ')}), or run on a random init explicitly with --weights random.`,
     );
   }

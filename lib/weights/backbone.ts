@@ -165,15 +165,24 @@ export async function ensureImagenetWeights(names: BackboneName[], args: Resolve
   return out;
 }
 
+/** What is missing and why: a headline, then one line per backbone. */
+export function missingWeightsLines(missing: ImagenetLocation[]): string[] {
+  const offline = missing.every((l) => l.unreachable);
+  return [
+    `no ImageNet weights for ${missing.map((l) => l.name).join(', ')}${offline ? ': the download server cannot be reached (offline?)' : ''}.`,
+    ...missing.map((l) => `  ${l.name}: ${getBackboneSpec(l.name).weightsFile}: ${offline ? 'not in ' + l.searched.join(', ') : (l.failure ?? 'missing')}`),
+    ...(offline ? [`  (${missing[0].failure})`] : []),
+  ];
+}
+
 /** The one banner for backbones whose ImageNet weights stay missing. */
 export function missingWeightsBanner(missing: ImagenetLocation[], seed: number): string {
   const names = missing.map((l) => l.name);
-  const offline = missing.every((l) => l.unreachable);
+  const [headline, ...details] = missingWeightsLines(missing);
   return [
     '!'.repeat(78),
-    `WARNING: no ImageNet weights for ${names.join(', ')}${offline ? ': the download server cannot be reached (offline?)' : ''}.`,
-    ...missing.map((l) => `  ${l.name}: ${getBackboneSpec(l.name).weightsFile}: ${offline ? 'not in ' + l.searched.join(', ') : (l.failure ?? 'missing')}`),
-    ...(offline ? [`  (${missing[0].failure})`] : []),
+    `WARNING: ${headline}`,
+    ...details,
     `  These backbones get a RANDOM initialisation (seed ${seed}) instead; results are NOT ImageNet transfer learning`,
     '  (every record says "random init"; the study calibrates their BatchNormalization statistics on training patches).',
     `  Get the files with: npm run weights -- fetch ${names.join(' ')}   (or copy them into ${path.dirname(missing[0].searched[0])} or PET_IQA_WEIGHTS_DIR)`,

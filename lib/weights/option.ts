@@ -6,8 +6,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { IMAGENET, WEIGHTS_SOURCE_SYNTAX, parseWeightsSource, type WeightsSource } from './source';
 
-/** `--weights <source>`; default ImageNet unless `defaultSource` is given (undefined: no default). */
-export function weightsOption(description = 'where the backbone weights come from', defaultSource: WeightsSource | undefined = IMAGENET): Option {
+/** `--weights <source>`; default ImageNet unless `defaultSource` says otherwise (null: no default). */
+export function weightsOption(description = 'where the backbone weights come from', defaultSource: WeightsSource | null = IMAGENET): Option {
   const option = new Option('--weights <source>', `${description}: ${WEIGHTS_SOURCE_SYNTAX}`).argParser((value: string) => {
     try {
       return parseWeightsSource(value);
