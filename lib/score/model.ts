@@ -177,7 +177,7 @@ async function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: Loa
   let failure = '';
   if (existing.length === 0) {
     // As Keras does: fetch the missing file (then its sha256 must still be the recorded one).
-    const loc = (await wmod.ensureImagenetWeights([spec.name], { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir, download: opts.download, banner: false })).get(spec.name)!;
+    const loc = (await wmod.ensureImagenetWeights([spec.name], { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir, download: opts.download, layoutBuild: opts.build, banner: false })).get(spec.name)!;
     if (loc.file) existing = [loc.file];
     else failure = ` (download failed: ${loc.failure})`;
   }

@@ -22,7 +22,7 @@ function reproduce(args: string[], env: Record<string, string>): Promise<{ code:
 describe('study/weights: a study\'s weights before anything is written', function () {
   this.timeout(120000);
   let tmp: string;
-  const offline = () => ({ cacheDir: path.join(tmp, 'empty-cache'), download: { baseUrl: 'http://127.0.0.1:1/' } });
+  const offline = () => ({ cacheDir: path.join(tmp, 'empty-cache'), download: { enabled: true, baseUrl: 'http://127.0.0.1:1/' } });
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pet-iqa-study-weights-'));
   });

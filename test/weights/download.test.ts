@@ -109,7 +109,7 @@ describe('weights: downloads as Keras does (local server)', function () {
   it('downloads a missing file without a published md5 (MobileNet) with progress, checks its layout, records its sha256 and loads it', async () => {
     const cacheDir = path.join(tmp.dir, 'good');
     const lines: string[] = [];
-    const r = await resolveWeights('MobileNet', { cacheDir, weightsDir: noWeightsDir(), download: { baseUrl: srv.base('good') }, warn: (m) => lines.push(m) });
+    const r = await resolveWeights('MobileNet', { cacheDir, weightsDir: noWeightsDir(), download: { enabled: true, baseUrl: srv.base('good') }, warn: (m) => lines.push(m) });
     const file = path.join(cacheDir, 'mobilenet_1_0_224_tf_no_top.h5');
     const sha256 = crypto.createHash('sha256').update(mobilenet).digest('hex');
     assert.equal(r.file, file);
@@ -129,7 +129,7 @@ describe('weights: downloads as Keras does (local server)', function () {
     assert.equal(st.status, 'sha256 ok');
     assert.equal(st.recordedSha256, sha256);
     const hits = srv.hits.length;
-    assert.equal((await resolveWeights('MobileNet', { cacheDir, weightsDir: noWeightsDir(), download: { baseUrl: srv.base('good') }, warn: () => undefined })).file, file);
+    assert.equal((await resolveWeights('MobileNet', { cacheDir, weightsDir: noWeightsDir(), download: { enabled: true, baseUrl: srv.base('good') }, warn: () => undefined })).file, file);
     assert.equal(srv.hits.length, hits, 'a cached file is not downloaded again');
     const changed = Buffer.from(mobilenet);
     changed[changed.length - 1] ^= 0xff;
@@ -141,7 +141,7 @@ describe('weights: downloads as Keras does (local server)', function () {
   async function attempt(name: 'MobileNet' | 'VGG16', route: string, extra: { connectTimeoutMs?: number } = {}) {
     const cacheDir = path.join(tmp.dir, `${route}-${name}`);
     const warnings: string[] = [];
-    const loc = (await ensureImagenetWeights([name], { cacheDir, weightsDir: noWeightsDir(), seed: 3, download: { baseUrl: srv.base(route), ...extra }, warn: (m) => warnings.push(m) })).get(name)!;
+    const loc = (await ensureImagenetWeights([name], { cacheDir, weightsDir: noWeightsDir(), seed: 3, download: { enabled: true, baseUrl: srv.base(route), ...extra }, warn: (m) => warnings.push(m) })).get(name)!;
     const banners = warnings.filter((w) => w.includes('WARNING: no ImageNet weights'));
     return { loc, banners, cache: fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [] };
   }
@@ -185,7 +185,7 @@ describe('weights: downloads as Keras does (local server)', function () {
       const warnings: string[] = [];
       const hits = srv.hits.length;
       const t0 = Date.now();
-      const located = await ensureImagenetWeights(['MobileNet', 'MobileNetV2', 'VGG16'], { cacheDir, weightsDir: noWeightsDir(), download: { baseUrl, connectTimeoutMs }, warn: (m) => warnings.push(m) });
+      const located = await ensureImagenetWeights(['MobileNet', 'MobileNetV2', 'VGG16'], { cacheDir, weightsDir: noWeightsDir(), download: { enabled: true, baseUrl, connectTimeoutMs }, warn: (m) => warnings.push(m) });
       assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
       assert.ok(srv.hits.length - hits <= 1, 'the server is asked once');
       const banners = warnings.filter((w) => w.includes('WARNING'));
