@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { getBackboneSpec } from '../lib/backbones/registry';
 import { readNpy, writeNpy } from '../lib/io/npy';
-import { loadBackboneWithWeights, weightsOption, type LoadBackboneArgs, type WeightsSource } from '../lib/weights';
+import { loadBackboneWithWeights, provenanceFile, weightsOption, type LoadBackboneArgs, type WeightsSource } from '../lib/weights';
 
 /** Options of the features command (strings as commander gives them). */
 export interface FeaturesOpts {
@@ -94,7 +94,7 @@ export async function runFeatures(o: FeaturesOpts, deps: { build?: LoadBackboneA
     seconds: (Date.now() - t0) / 1000,
   };
   if (o.json) console.log(JSON.stringify(summary, null, 2));
-  else console.error(`${spec.name} (${choice.backend}, ${provenance.kind === 'imagenet' ? provenance.file : `random init seed ${provenance.seed}`}): [${x.shape.join(', ')}] -> [${[n, ...outShape].join(', ')}] written to ${o.out} in ${summary.seconds.toFixed(1)} s`);
+  else console.error(`${spec.name} (${choice.backend}, ${provenance.kind === 'random init' ? `random init seed ${provenance.seed}` : provenanceFile(provenance)}): [${x.shape.join(', ')}] -> [${[n, ...outShape].join(', ')}] written to ${o.out} in ${summary.seconds.toFixed(1)} s`);
   loaded.model.dispose();
   return { shape: [n, ...outShape] };
 }
