@@ -131,7 +131,7 @@ export async function ensureImagenetWeights(names: BackboneName[], args: Resolve
     out.set(name, loc);
     if (loc.file) continue;
     if (!enabled) {
-      loc.failure = 'downloads are off (PET_IQA_OFFLINE=1)';
+      loc.failure = args.download?.enabled === false ? 'downloads are off' : 'downloads are off (PET_IQA_OFFLINE=1)';
       continue;
     }
     if (unreachable) {
