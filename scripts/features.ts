@@ -1,5 +1,5 @@
 /**
- * npm run -s features -- --backbone NAME [--weights FILE|imagenet|random] --input X.npy --out Y.npy
+ * npm run -s features -- --backbone NAME [--weights imagenet|random|FILE] --input X.npy --out Y.npy
  *   [--batch 32] [--input-size N] [--seed 0] [--backend NAME]
  *
  * Runs a bare backbone (no preprocessing, no head) on an NHWC float32 batch stored as .npy and
@@ -12,12 +12,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { getBackboneSpec } from '../lib/backbones/registry';
 import { assertFiniteNpy, readNpy, writeNpy } from '../lib/io/npy';
-import { loadBackboneWithWeights, type LoadBackboneArgs } from '../lib/weights';
+import { loadBackboneWithWeights, provenanceFile, weightsOption, type LoadBackboneArgs, type WeightsSource } from '../lib/weights';
 
 /** Options of the features command (strings as commander gives them). */
 export interface FeaturesOpts {
   backbone: string;
-  weights: string;
+  weights: WeightsSource;
   input: string;
   out: string;
   batch: string;
@@ -96,7 +96,7 @@ export async function runFeatures(o: FeaturesOpts, deps: { build?: LoadBackboneA
     seconds: (Date.now() - t0) / 1000,
   };
   if (o.json) console.log(JSON.stringify(summary, null, 2));
-  else console.error(`${spec.name} (${choice.backend}, ${provenance.kind === 'imagenet' ? provenance.file : `random init seed ${provenance.seed}`}): [${x.shape.join(', ')}] -> [${[n, ...outShape].join(', ')}] written to ${o.out} in ${summary.seconds.toFixed(1)} s`);
+  else console.error(`${spec.name} (${choice.backend}, ${provenance.kind === 'random init' ? `random init seed ${provenance.seed}` : provenanceFile(provenance)}): [${x.shape.join(', ')}] -> [${[n, ...outShape].join(', ')}] written to ${o.out} in ${summary.seconds.toFixed(1)} s`);
   loaded.model.dispose();
   return { shape: [n, ...outShape] };
 }
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command('features')
     .description('Run a bare backbone (no preprocessing, no head) on an NHWC .npy batch; write its output as .npy')
     .requiredOption('--backbone <name>', 'backbone name, e.g. ResNet50')
-    .option('--weights <file|imagenet|random>', 'Keras .h5 or TensorFlow.js model.json, imagenet, or random', 'imagenet')
+    .addOption(weightsOption())
     .requiredOption('--input <file>', 'input batch, .npy float32/float64 [N, H, W, 3]')
     .requiredOption('--out <file>', 'output .npy (float32), written atomically')
     .option('--batch <n>', 'images per forward pass', '32')

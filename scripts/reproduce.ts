@@ -7,6 +7,7 @@ import * as path from 'path';
 import { parseShard, runStudy, PRESET_NAMES } from '../lib/study';
 import { defaultWorkerCount } from '../lib/util/workers';
 import { nonNegativeInt, positiveInt } from '../lib/util/cli';
+import { weightsOption, type WeightsSource } from '../lib/weights';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     .option('--regime <regime>', 'frozen | partial | both (default: the preset\'s)')
     .option('--shard <i/N>', 'run only shard i of N (1-based), e.g. $SLURM_ARRAY_TASK_ID/8')
     .option('--out <dir>', 'output folder (default results/<preset>)')
-    .option('--weights <w>', 'imagenet | random | pretext (count-level pretraining on the cohort, cached) | a weights file', 'imagenet')
+    .addOption(weightsOption('backbone weights (missing ImageNet files are downloaded; offline: random init, refused by --preset paper)'))
     .option('--workers <k>', 'worker threads (0 = inline)', nonNegativeInt)
     .option('--backend <name>', 'force a tfjs backend in every worker (gpu | node | wasm | cpu)')
     .option('--max-runs <m>', 'stop after m runs (timed subsets)', positiveInt)
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     .option('--plan', 'print the runs per regime and backbone and the estimated hours, then stop')
     .option('--no-verify', "skip the check of the reconstructions' sha256 against the manifest (recorded in every run record)")
     .parse();
-  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: string; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; plan?: boolean; verify: boolean }>();
+  const o = program.opts<{ preset: string; backbones?: string; regime?: string; shard?: string; out?: string; weights: WeightsSource; workers?: number; backend?: string; maxRuns?: number; progress: boolean; figures: boolean; plan?: boolean; verify: boolean }>();
   if (o.regime && !['frozen', 'partial', 'both'].includes(o.regime)) throw new Error(`--regime must be frozen, partial or both, got '${o.regime}'`);
   if (o.plan) return printPlan(o);
   const r = await runStudy({

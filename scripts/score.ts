@@ -10,6 +10,7 @@ import * as path from 'path';
 import { initBackend } from '../lib/backend';
 import { expandInputs, loadScoringModel, scoreBatch, type BackboneBuildFn, type ScoreInput, type VolumeScore } from '../lib/score';
 import { positiveInt } from '../lib/util/cli';
+import { weightsOption, type WeightsSource } from '../lib/weights';
 
 interface CliOptions {
   model: string[];
@@ -21,6 +22,7 @@ interface CliOptions {
   progress?: boolean;
   builder?: string;
   verify: boolean;
+  weights?: WeightsSource;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--batch-size <n>', 'patches per forward pass', positiveInt, 32)
     .option('--no-progress', 'no progress bar (one line per volume instead)')
     .option('--no-verify', "skip the check of manifest inputs' sha256 (recorded in the report)")
+    .addOption(weightsOption('the backbone weights file (default: the one the model recorded, else the Keras cache, else downloaded; its sha256 must match)', null))
     .addOption(new Option('--builder <module>', 'module exporting buildBackbone (a test double; default lib/backbones)').hideHelp())
     .exitOverride();
   try {
@@ -53,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     let model;
     try {
       const build = opts.builder ? (require(path.resolve(opts.builder)) as { buildBackbone: BackboneBuildFn }).buildBackbone : undefined;
-      model = await loadScoringModel(dir, { batchSize: opts.batchSize, build });
+      model = await loadScoringModel(dir, { batchSize: opts.batchSize, build, weights: opts.weights });
     } catch (err) {
       log(`error: ${(err as Error).message}`);
       status = 1;

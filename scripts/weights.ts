@@ -8,7 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import * as cliProgress from 'cli-progress';
 import { BACKBONE_NAMES, getBackboneSpec, type BackboneName } from '../lib/backbones/registry';
-import { fetchWeights, kerasCacheDir, verifyWeights, weightsUrl, type WeightsStatus } from '../lib/weights';
+import { checkWeightsLayout, cleanStaleDownloads, fetchWeights, kerasCacheDir, verifyWeights, weightsUrl, type WeightsStatus } from '../lib/weights';
 
 interface CommonOpts {
   cache?: string;
@@ -25,24 +25,47 @@ function resolveNames(names: string[]): BackboneName[] {
 
 const mb = (n?: number): string => (n === undefined ? '' : `${(n / 1e6).toFixed(1)} MB`);
 
-function printTable(rows: WeightsStatus[]): void {
+/** What a row's check says: md5 against Keras's, else sha256 against the download record, else the layout check. */
+const CHECK_TEXT: Record<WeightsStatus['status'], string> = {
+  ok: 'md5 ok',
+  'sha256 ok': 'no md5 in Keras; sha256 as recorded at download',
+  'no md5': 'no md5 in Keras; no download record',
+  'md5 mismatch': 'MD5 MISMATCH',
+  'sha256 mismatch': 'SHA256 DIFFERS FROM THE DOWNLOAD RECORD',
+  missing: '',
+};
+
+/** verifyWeights plus, for a file Keras has no md5 for and this project did not download, the layout check. */
+async function checkedStatus(name: BackboneName, opts: CommonOpts): Promise<WeightsStatus & { layout?: string }> {
+  const st = verifyWeights(name, { cacheDir: opts.cache, weightsDir: opts.weightsDir, md5: opts.md5 });
+  if (st.status !== 'no md5' || !st.path) return st;
+  try {
+    await checkWeightsLayout(name, st.path);
+    return { ...st, layout: 'layout ok' };
+  } catch (err) {
+    return { ...st, layout: `BAD LAYOUT: ${(err as Error).message}` };
+  }
+}
+
+function printTable(rows: Array<WeightsStatus & { layout?: string }>): void {
   const lines = rows.map((r) => [
     r.name,
     r.present ? 'present' : 'MISSING',
     mb(r.size),
-    r.status === 'ok' ? 'md5 ok' : r.status === 'no md5' ? (r.present ? 'no md5 in Keras' : '') : r.status === 'md5 mismatch' ? 'MD5 MISMATCH' : '',
+    r.sha256 ? r.sha256.slice(0, 16) : '',
+    [CHECK_TEXT[r.status], r.layout].filter(Boolean).join('; '),
     r.path ?? r.weightsFile,
   ]);
-  const head = ['backbone', 'state', 'size', 'md5', 'file'];
+  const head = ['backbone', 'state', 'size', 'sha256', 'check', 'file'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   console.log(fmt(head));
   for (const l of lines) console.log(fmt(l));
 }
 
-function summarise(rows: WeightsStatus[], opts: CommonOpts): number {
+function summarise(rows: Array<WeightsStatus & { layout?: string }>, opts: CommonOpts): number {
   const missing = rows.filter((r) => !r.present);
-  const bad = rows.filter((r) => r.status === 'md5 mismatch');
+  const bad = rows.filter((r) => r.status === 'md5 mismatch' || r.status === 'sha256 mismatch' || r.layout?.startsWith('BAD'));
   if (opts.json) {
     console.log(JSON.stringify({ cacheDir: kerasCacheDir(opts.cache), weights: rows }, null, 2));
   } else {
@@ -52,7 +75,11 @@ function summarise(rows: WeightsStatus[], opts: CommonOpts): number {
       console.error(`  looked in: ${[...new Set(missing.flatMap((r) => r.searched.map((s) => s.slice(0, s.lastIndexOf('/') + 1))))].join(', ')}`);
       console.error(`  fetch with: npm run weights -- fetch ${missing.length === BACKBONE_NAMES.length ? 'all' : missing.map((r) => r.name).join(' ')}`);
     }
-    for (const r of bad) console.error(`${r.name}: md5 ${r.md5} of ${r.path} differs from Keras's ${r.expectedMd5}; delete it and fetch again`);
+    for (const r of bad) {
+      if (r.status === 'md5 mismatch') console.error(`${r.name}: md5 ${r.md5} of ${r.path} differs from Keras's ${r.expectedMd5}; delete it and fetch again`);
+      else if (r.status === 'sha256 mismatch') console.error(`${r.name}: sha256 ${r.sha256} of ${r.path} differs from ${r.recordedSha256} recorded at download; delete it and fetch again`);
+      else console.error(`${r.name}: ${r.layout}; delete it and fetch again`);
+    }
   }
   return missing.length || bad.length ? 1 : 0;
 }
@@ -63,9 +90,9 @@ async function cmdFetch(names: string[], opts: CommonOpts): Promise<number> {
   const results: Array<{ name: BackboneName; path?: string; skipped?: boolean; error?: string }> = [];
   for (const name of list) {
     const have = verifyWeights(name, { cacheDir: opts.cache, weightsDir: opts.weightsDir, md5: opts.md5 });
-    if (have.present && have.status !== 'md5 mismatch') {
+    if (have.present && have.status !== 'md5 mismatch' && have.status !== 'sha256 mismatch') {
       results.push({ name, path: have.path, skipped: true });
-      if (!opts.json) console.error(`${name}: already present (${have.status === 'ok' ? 'md5 ok' : 'no md5 in Keras'}) at ${have.path}`);
+      if (!opts.json) console.error(`${name}: already present (${CHECK_TEXT[have.status]}) at ${have.path}`);
       continue;
     }
     const url = weightsUrl(name, opts.baseUrl);
@@ -79,6 +106,7 @@ async function cmdFetch(names: string[], opts: CommonOpts): Promise<number> {
         baseUrl: opts.baseUrl,
         cacheDir: opts.cache,
         md5: opts.md5,
+        verify: (tmp) => checkWeightsLayout(name, tmp),
         onProgress: (p) => {
           if (!bar) return;
           const total = p.total ?? p.received;
@@ -91,7 +119,7 @@ async function cmdFetch(names: string[], opts: CommonOpts): Promise<number> {
       });
       bar?.stop();
       const st = verifyWeights(name, { cacheDir: opts.cache, weightsDir: opts.weightsDir, md5: opts.md5 });
-      if (!opts.json) console.error(`${name}: saved ${file} (${mb(st.size)}, ${st.status === 'ok' ? 'md5 ok' : 'no md5 in Keras; sha256 ' + st.sha256})`);
+      if (!opts.json) console.error(`${name}: saved ${file} (${mb(st.size)}, ${st.status === 'ok' ? 'md5 ok' : `no md5 in Keras: layout checked, sha256 ${st.sha256} recorded`})`);
       results.push({ name, path: file });
     } catch (err) {
       bar?.stop();
@@ -136,13 +164,18 @@ async function main(argv: string[]): Promise<number> {
     .command('verify')
     .argument('[names...]', 'backbone names (default: all)')
     .description('check the md5 of present files; non-zero exit when any asked for is missing or wrong')
-    .action((names: string[]) => {
+    .action(async (names: string[]) => {
       const o = program.opts<CommonOpts>();
       const list = resolveNames(names);
       if (o.md5 && list.length !== 1) throw new Error('--md5 applies to a single backbone');
-      code = summarise(list.map((n) => verifyWeights(n, { cacheDir: o.cache, weightsDir: o.weightsDir, md5: o.md5 })), o);
+      const rows = [];
+      for (const n of list) rows.push(await checkedStatus(n, o));
+      code = summarise(rows, o);
     });
   try {
+    program.hook('preAction', () => {
+      for (const f of cleanStaleDownloads(kerasCacheDir(program.opts<CommonOpts>().cache))) console.error(`removed a stale temporary file of an interrupted download: ${f}`);
+    });
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

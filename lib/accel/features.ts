@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../backbones';
 import type { BackboneName } from '../backbones/registry';
-import { loadBackboneWithWeights } from '../weights';
+import { loadBackboneWithWeights, type WeightsSource } from '../weights';
 import { compileInference, type CompileInferenceOptions, type InferenceFn } from './compile';
 import type { FeatureBatch, FeatureWorkerData, FeatureWorkerInfo } from './protocol';
 import { TaskPool } from '../util/workers';
@@ -20,10 +20,10 @@ export interface ExtractFeaturesArgs {
   /** Backbone name (lib/backbones registry). */
   backbone: BackboneName;
   /**
-   * 'imagenet' | 'random' | a weights file, loaded with lib/weights loadBackboneWithWeights.
+   * Where the weights come from, loaded with lib/weights loadBackboneWithWeights.
    * Default: none, i.e. buildBackbone's seeded initialisation.
    */
-  weights?: string;
+  weights?: WeightsSource;
   /** Preprocessed patches, NHWC float32 with 3 channels, `count` rows. */
   inputs: FeatureInputs;
   /** Number of images. */

@@ -1,12 +1,13 @@
 /** Data exchanged between FeatureWorkerPool and its workers (worker.ts), through lib/util/workers. */
 import type { BackboneName } from '../backbones/registry';
 import type { CompileInferenceOptions } from './compile';
+import type { WeightsSource } from '../weights/source';
 
 /** Everything a worker needs to build the same compiled backbone as the others. */
 export interface FeatureWorkerData {
   backbone: BackboneName;
-  /** 'imagenet' | 'random' | a weights file; undefined: buildBackbone's seeded init. */
-  weights?: string;
+  /** Where the weights come from (lib/weights); undefined: buildBackbone's seeded init. */
+  weights?: WeightsSource;
   inputSize: number;
   seed: number;
   /** Compiler options, or false to run the stock model.predict (for comparison). */

@@ -9,8 +9,9 @@ import { makeDesign, type DesignConfig } from '../design/design';
 import { stableHash } from '../util/files';
 
 /** The label-free tasks a backbone can be pretrained on. */
-export const PRETEXT_TASKS = ['count-level'] as const;
-export type PretextTask = (typeof PRETEXT_TASKS)[number];
+// The task names are part of the weights-source syntax, owned by lib/weights/source.
+import { PRETEXT_TASKS, type PretextTask } from '../weights/source';
+export { PRETEXT_TASKS, type PretextTask };
 
 /** Human label of a task, as run records and figures show it. */
 export function pretextTaskLabel(task: PretextTask): string {

@@ -7,23 +7,24 @@ import type { BackboneName } from '../backbones/registry';
 import type { StudyPreset } from '../study/presets';
 import type { WeightsProvenance } from '../types';
 import { findWeights, type WeightsLocationOptions } from '../weights/cache';
-import { resolveWeights } from '../weights/backbone';
-import { PRETEXT_TASKS, type PretextTask } from './data';
+import { resolveWeights, type ImagenetLocation } from '../weights/backbone';
+import { parseWeightsSource, type PretextWeightsResolver, type WeightsSource } from '../weights/source';
+import type { PretextTask } from './data';
 import { ensurePretextWeights, type PretextSpec } from './cache';
 
 /** The pretext task of a `--weights` value ('pretext' or 'pretext:<task>'), undefined for other sources. */
 export function pretextTaskOf(weights: string): PretextTask | undefined {
-  if (weights === 'pretext') return 'count-level';
-  const m = /^pretext:(.*)$/.exec(weights);
-  if (!m) return undefined;
-  if (!(PRETEXT_TASKS as readonly string[]).includes(m[1])) throw new Error(`--weights ${weights}: unknown pretext task '${m[1]}' (valid: ${PRETEXT_TASKS.join(', ')})`);
-  return m[1] as PretextTask;
+  if (weights !== 'pretext' && !weights.startsWith('pretext:')) return undefined;
+  const source = parseWeightsSource(weights);
+  return source.kind === 'pretext' ? source.task : undefined;
 }
 
 /** Arguments of resolveStudyWeights. */
 export interface ResolveStudyWeightsArgs extends WeightsLocationOptions {
-  /** 'imagenet' | 'random' | 'pretext[:task]' | a file. */
-  weights: string;
+  /** Where the weights come from. */
+  weights: WeightsSource;
+  /** The ImageNet file already found or downloaded (lib/study prepareStudyWeights), if any. */
+  located?: ImagenetLocation;
   preset: Pick<StudyPreset, 'name' | 'patches' | 'seed' | 'pretext' | 'offlineWeights'>;
   /** The study's cohort manifest; pretext weights need one. */
   manifestPath?: string;
@@ -57,15 +58,23 @@ export function presetPretextSpec(backbone: BackboneName, args: Pick<ResolveStud
  */
 export async function resolveStudyWeights(backbone: BackboneName, args: ResolveStudyWeightsArgs): Promise<{ file?: string; provenance: WeightsProvenance }> {
   const log = args.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  let task = pretextTaskOf(args.weights);
-  if (!task && args.weights === 'imagenet' && args.preset.offlineWeights === 'pretext' && !findWeights(backbone, args).path) {
+  let source = args.weights;
+  const imagenetMissing = source.kind === 'imagenet' && !(args.located ? args.located.file : findWeights(backbone, args).path);
+  if (imagenetMissing && args.preset.offlineWeights === 'pretext') {
     log(`${backbone}: no ImageNet weights file here; the '${args.preset.name}' preset uses pretext weights instead (count level, pretrained on this cohort's non-test patients; cached). Fetch ImageNet weights with: npm run weights -- fetch ${backbone}`);
-    task = 'count-level';
+    source = { kind: 'pretext', task: 'count-level' };
   }
-  if (!task) return resolveWeights(backbone, { weights: args.weights, seed: args.seed, warn: log, cacheDir: args.cacheDir, weightsDir: args.weightsDir });
-  if (!args.manifestPath) throw new Error(`--weights pretext needs the study's cohort manifest (a dataset file has no count levels to pretrain on)`);
-  const spec = presetPretextSpec(backbone, { ...args, manifestPath: args.manifestPath, task });
-  const made = await ensurePretextWeights(spec, { cacheDir: args.pretextCacheDir, log, backend: args.backend });
-  log(`${backbone}: ${made.provenance.label}${made.cached ? ' (cached)' : ''}: ${made.file}`);
-  return { file: made.file, provenance: made.provenance };
+  return resolveWeights(backbone, { weights: source, seed: args.seed, warn: log, cacheDir: args.cacheDir, weightsDir: args.weightsDir, located: args.located, pretext: studyPretextResolver(args) });
+}
+
+/** A PretextWeightsResolver that pretrains on the study's cohort (its test patients excluded), cached. */
+export function studyPretextResolver(args: Omit<ResolveStudyWeightsArgs, 'weights' | 'located'>): PretextWeightsResolver {
+  const log = args.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  return async (backbone, source) => {
+    if (!args.manifestPath) throw new Error(`--weights pretext needs the study's cohort manifest (a dataset file has no count levels to pretrain on)`);
+    const spec = presetPretextSpec(backbone, { ...args, manifestPath: args.manifestPath, task: source.task });
+    const made = await ensurePretextWeights(spec, { cacheDir: args.pretextCacheDir, log, backend: args.backend });
+    log(`${backbone}: ${made.provenance.label}${made.cached ? ' (cached)' : ''}: ${made.file}`);
+    return { file: made.file, provenance: made.provenance };
+  };
 }

@@ -24,6 +24,7 @@ import { gitCommit } from '../util/provenance';
 import { writeJsonAtomic } from '../util/files';
 import { Rng, deriveSeed } from '../util/rng';
 import { loadBackboneWithWeights } from '../weights/backbone';
+import { parseWeightsSource } from '../weights/source';
 import { probePoints, pooledActivations } from './points';
 import { fitRidgeProbe, probeError, type ProbeError } from './ridge';
 import type { ProbeResult } from './result';
@@ -102,7 +103,7 @@ export async function runProbe(args: ProbeArgs): Promise<{ file: string; result:
   const volumeOf = (r: number) => ds.patchRecon[r];
 
   const choice = await initBackend(args.backend ? { backend: args.backend } : {});
-  const { provenance } = await resolveStudyWeights(backbone, { weights, preset, manifestPath, testPatients: design.testPatients, seed: preset.seed, log, backend: args.backend });
+  const { provenance } = await resolveStudyWeights(backbone, { weights: parseWeightsSource(weights), preset, manifestPath, testPatients: design.testPatients, seed: preset.seed, log, backend: args.backend });
   const { model: base } = await loadBackboneWithWeights(backbone, { provenance, inputSize: ds.size, seed: preset.seed, warn: () => undefined });
   const curve = weightsCurve(provenance, weights);
   try {

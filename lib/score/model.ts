@@ -17,7 +17,9 @@ import type { KeptModelMeta } from '../study/summary';
 import { METRICS, type PreprocessingMode, type WeightsProvenance } from '../types';
 import { compileFrozen, frozenExtractor, frozenPrefix, headModel, partialSplit } from '../transfer';
 import { digest } from '../util/files';
-import { findWeights, hashFileSync, loadBackboneWithWeights, loadTfjsWeights } from '../weights';
+import { ensureImagenetWeights, findWeights, hashFileSync, loadBackboneWithWeights, loadTfjsWeights } from '../weights';
+import type { DownloadArgs } from '../weights/backbone';
+import type { WeightsSource } from '../weights/source';
 import { applyBatchNormStats } from '../backbones/calibrate';
 
 /** A backbone builder (lib/backbones' buildBackbone, or a test double). */
@@ -31,6 +33,13 @@ export interface LoadScoringModelOptions {
   cacheDir?: string;
   /** Extra folder searched for ImageNet weights. Default: PET_IQA_WEIGHTS_DIR. */
   weightsDir?: string;
+  /**
+   * The backbone's weights: imagenet (default: the recorded file, the cache, else downloaded as
+   * Keras does) or a file (tried first). Either way its sha256 must be the one the model recorded.
+   */
+  weights?: WeightsSource;
+  /** Downloading a missing ImageNet file (lib/weights). Default: from Keras's storage. */
+  download?: DownloadArgs;
   /** Patches per forward pass. Default 32. */
   batchSize?: number;
 }
@@ -175,19 +184,27 @@ function memberDirs(dir: string, meta: ScoringModelMeta): string[] {
  * The ImageNet file to load: the path recorded in meta, else where lib/weights finds the backbone's
  * file; its sha256 must equal the recorded one, so a different file can never silently stand in.
  */
-function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScoringModelOptions): string {
+async function checkedWeightsFile(dir: string, meta: ScoringModelMeta, opts: LoadScoringModelOptions): Promise<string> {
   const w = meta.weights as Extract<WeightsProvenance, { kind: 'imagenet' }>;
   const spec = getBackboneSpec(meta.backbone);
   const candidates: string[] = [];
-  if (w.file) candidates.push(path.resolve(w.file));
+  if (opts.weights?.kind === 'file') candidates.push(opts.weights.path);
+  if (w.file && !candidates.includes(path.resolve(w.file))) candidates.push(path.resolve(w.file));
   const found = findWeights(spec.name, { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir });
   for (const s of found.searched) if (!candidates.includes(s)) candidates.push(s);
-  const existing = candidates.filter((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+  let existing = candidates.filter((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+  let failure = '';
+  if (existing.length === 0) {
+    // As Keras does: fetch the missing file (then its sha256 must still be the recorded one).
+    const loc = (await ensureImagenetWeights([spec.name], { cacheDir: opts.cacheDir, weightsDir: opts.weightsDir, download: opts.download, layoutBuild: opts.build, banner: false })).get(spec.name)!;
+    if (loc.file) existing = [loc.file];
+    else failure = ` (download failed: ${loc.failure})`;
+  }
   if (existing.length === 0) {
     throw new ScoringModelError(
       dir,
       `the ImageNet weights it was trained with are missing: expected ${path.basename(w.file || spec.weightsFile)} with sha256 ${w.sha256}; ` +
-        `searched ${candidates.join(', ')}. Fetch them with: npm run weights -- fetch ${spec.name}`,
+        `searched ${candidates.join(', ')}${failure}. Fetch them with: npm run weights -- fetch ${spec.name}`,
     );
   }
   const seen: string[] = [];
@@ -246,16 +263,22 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
   const members = memberDirs(abs, meta);
   const backbone = getBackboneSpec(meta.backbone).name;
   let weightsFile: string | undefined;
-  let weightsArg: string;
+  let weightsArg: WeightsSource;
   let seed = 0;
   if (meta.weights.kind === 'imagenet') {
-    weightsFile = checkedWeightsFile(abs, meta, opts);
-    weightsArg = weightsFile;
+    if (opts.weights && opts.weights.kind !== 'imagenet' && opts.weights.kind !== 'file') {
+      throw new ScoringModelError(abs, `was trained on ImageNet weights; --weights ${opts.weights.kind} does not apply to it (give imagenet or the file)`);
+    }
+    weightsFile = await checkedWeightsFile(abs, meta, opts);
+    weightsArg = { kind: 'file', path: weightsFile };
   } else if (meta.weights.kind === 'pretext') {
     weightsFile = checkedPretextFile(abs, meta.weights);
-    weightsArg = weightsFile;
+    weightsArg = { kind: 'file', path: weightsFile };
   } else {
-    weightsArg = 'random';
+    if (opts.weights && opts.weights.kind !== 'random') {
+      throw new ScoringModelError(abs, `was trained on a random init (seed ${meta.weights.seed}); --weights ${opts.weights.kind} does not apply to it`);
+    }
+    weightsArg = { kind: 'random' };
     seed = meta.weights.seed;
   }
   const build = opts.build ?? buildBackbone;

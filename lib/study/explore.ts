@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { partialSplit } from '../transfer';
 import { readDesign } from '../design/read';
+import { IMAGENET, type WeightsSource } from '../weights/source';
 import type { BackboneName } from '../backbones/registry';
 import { cohortManifestPath } from '../workspace/paths';
 import { subsetIndices } from '../patches/dataset';
@@ -33,7 +34,7 @@ export interface FrozenRunInputsArgs {
   fold?: number;
   n?: number;
   /** As runStudy's `weights`. Default 'imagenet' (random init, loudly, when the files are absent). */
-  weights?: string;
+  weights?: WeightsSource;
   /** Where the one-backbone study that fills the feature cache writes. Default results/explore/<preset>. */
   out?: string;
   log?: (line: string) => void;
@@ -134,7 +135,7 @@ export async function partialRunInputs(args: Omit<FrozenRunInputsArgs, 'fold' | 
   const ctx: StudyContext = {
     out,
     preset,
-    weights: args.weights ?? 'imagenet',
+    weights: args.weights ?? IMAGENET,
     data,
     cacheDir: defaultFeatureCacheDir(),
     gitCommit: '',

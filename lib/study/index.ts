@@ -7,3 +7,4 @@ export * from './summary';
 export * from './runner';
 export * from './estimate';
 export * from './merge';
+export * from './weights';

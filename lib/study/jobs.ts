@@ -12,6 +12,7 @@ import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
 import { describeBackend } from '../backend/select';
+import type { WeightsSource } from '../weights/source';
 import { writeJsonAtomic } from '../util/files';
 import { loadBackboneWithWeights } from '../weights/backbone';
 import { saveTfjsModel } from '../weights/tfjs';
@@ -29,8 +30,8 @@ import type { StudyPreset } from './presets';
 export interface StudyContext {
   out: string;
   preset: StudyPreset;
-  /** 'imagenet' | 'random' | a weights file. */
-  weights: string;
+  /** Where the backbones' weights come from (resolved by the runner; workers load its provenance). */
+  weights: WeightsSource;
   data: DataSource;
   /** Feature/activation cache folder. */
   cacheDir: string;

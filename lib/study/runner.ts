@@ -19,7 +19,9 @@ import { gitCommit, machineInfo } from '../util/provenance';
 import { digest, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { Rng, deriveSeed } from '../util/rng';
 import { concatRows, defaultFeatureCacheDir, featureCacheKey, hasFeatureCache, writeFeatureCache } from '../train/features';
-import { resolveStudyWeights } from '../pretext/resolve';
+import { resolveStudyWeights, studyPretextResolver } from '../pretext/resolve';
+import { IMAGENET, type PretextWeightsResolver, type WeightsSource } from '../weights/source';
+import { prepareStudyWeights } from './weights';
 import { loadStudyData, patientsOf, type DataSource, type StudyDataset } from './data';
 import { extractTargetTag, frozenLayerCount, type ExtractTarget } from '../transfer';
 import { builder, cacheKeyArgs, calibrationFile, loadBase, preprocessingOf, readRecord, runPaths, type ExtractResult, type StudyContext } from './jobs';
@@ -42,8 +44,13 @@ export interface StudyArgs {
   regime?: 'frozen' | 'partial' | 'both';
   /** This machine's shard. Default the whole sweep. */
   shard?: { index: number; count: number };
-  /** 'imagenet' (random init with a loud warning when absent, or the preset's offline fallback) | 'random' | 'pretext' | a file. Default 'imagenet'. */
-  weights?: string;
+  /**
+   * Where the weights come from. Default ImageNet: missing files are downloaded; when that fails, a
+   * random init with one loud banner (the paper preset refuses; it needs { kind: 'random' } given).
+   */
+  weights?: WeightsSource;
+  /** Makes pretext-pretrained weights. Default: lib/pretext pretrains on the study's cohort (test patients excluded), cached. */
+  pretext?: PretextWeightsResolver;
   /** Worker threads; 0 runs inline. Default min(2, cpus). */
   workers?: number;
   /** Data: default the preset's cohort under results/cohorts/<cohort> (generated when missing). */
@@ -131,8 +138,9 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const regimes: Regime[] = !args.regime ? preset.regimes : args.regime === 'both' ? ['frozen', 'partial'] : [args.regime];
   if (!regimes.every((r) => r === 'frozen' || r === 'partial')) throw new Error(`--regime must be frozen, partial or both, got '${args.regime}'`);
   const workers = args.workers ?? defaultWorkerCount();
-  const weights = args.weights ?? 'imagenet';
+  const weights = args.weights ?? IMAGENET;
   const cacheDir = args.cacheDir ?? defaultFeatureCacheDir();
+  const imagenet = await prepareStudyWeights({ preset, backbones, weights, log, pretext: args.pretext });
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
 
   // Data and design (main process; lib/patches caches the patches by content).
@@ -195,6 +203,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
       if (!prov.has(r.backbone)) {
         const { provenance: resolved } = await resolveStudyWeights(r.backbone as BackboneName, {
           weights,
+          located: imagenet.get(r.backbone as BackboneName),
           seed: ctx.preset.seed,
           log,
           preset,

@@ -8,6 +8,7 @@
  * position: the k-th saved layer with weights goes to the k-th model layer with weights.
  */
 import * as fs from 'fs';
+import { createRequire } from 'module';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { withAtomicTarget } from '../util/files';
@@ -31,13 +32,16 @@ export function loadH5wasm(): Promise<H5Module> {
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Throws a clear error unless `file` exists and starts like an HDF5 file (h5wasm's own errors are cryptic). */
-function assertHdf5File(file: string): void {
+/**
+ * Throws a clear error naming `file` unless it exists, starts like an HDF5 file and is as long as its
+ * superblock says (h5wasm's own errors are cryptic, and a truncated file is the common failure).
+ */
+export function assertHdf5File(file: string, what = 'Keras weights file'): void {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (err) {
-    throw new Error(`Keras weights file ${file} cannot be opened: ${(err as Error).message}`);
+    throw new Error(`${what} ${file} cannot be opened: ${(err as Error).message}`);
   }
   try {
     const size = fs.fstatSync(fd).size;
@@ -45,12 +49,99 @@ function assertHdf5File(file: string): void {
     // The superblock sits at 0 or after a user block of 512, 1024, 2048, ... bytes.
     for (let off = 0; off + 8 <= size && off <= 1 << 20; off = off === 0 ? 512 : off * 2) {
       fs.readSync(fd, sig, 0, 8, off);
-      if (sig.equals(HDF5_SIGNATURE)) return;
+      if (!sig.equals(HDF5_SIGNATURE)) continue;
+      const declared = declaredHdf5Size(fd, off);
+      if (declared !== undefined && declared > size) {
+        throw new Error(`${what} ${file} is truncated: ${size} bytes, but its HDF5 superblock declares ${declared} (an interrupted copy or download?)`);
+      }
+      return;
     }
-    throw new Error(`Keras weights file ${file} is not an HDF5 file (${size} bytes, no HDF5 signature; truncated or wrong download?)`);
+    throw new Error(`${what} ${file} is not an HDF5 file (${size} bytes, no HDF5 signature; truncated or wrong download?)`);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Base address + end-of-file address of the superblock at `off` (HDF5 file format spec, superblock
+ * versions 0-3), or undefined when it cannot be read.
+ */
+function declaredHdf5Size(fd: number, off: number): number | undefined {
+  const head = Buffer.alloc(64);
+  const n = fs.readSync(fd, head, 0, head.length, off);
+  const version = head[8];
+  const sizeOfOffsets = version <= 1 ? head[13] : head[9];
+  if (sizeOfOffsets !== 8 && sizeOfOffsets !== 4) return undefined;
+  // Versions 0/1: 24 (28) bytes of fixed fields, then base, free-space (extension), EOF addresses;
+  // versions 2/3: 12 bytes, then base, extension, EOF addresses.
+  const first = version === 0 ? 24 : version === 1 ? 28 : version <= 3 ? 12 : -1;
+  if (first < 0 || first + 3 * sizeOfOffsets > n) return undefined;
+  const read = (at: number): number | undefined => {
+    const v = sizeOfOffsets === 8 ? head.readBigUInt64LE(at) : BigInt(head.readUInt32LE(at));
+    const undef = sizeOfOffsets === 8 ? 0xffffffffffffffffn : 0xffffffffn;
+    return v === undef || v > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(v);
+  };
+  const base = read(first);
+  const eof = read(first + 2 * sizeOfOffsets);
+  return base === undefined || eof === undefined ? undefined : base + eof;
+}
+
+/** The mutable CommonJS `fs` object (the one h5wasm's `import fs from 'fs'` sees; a namespace import is read-only). */
+function nodeFs(): { writeSync: (...a: unknown[]) => number } {
+  return createRequire(__filename)('fs');
+}
+
+/**
+ * Runs synchronous h5wasm calls with the HDF5 library's diagnostic dump (HDF5-DIAG, ~40 lines per
+ * failure, printed through stderr by the wasm module) captured instead of printed. An error thrown
+ * by `fn` comes back as one line naming `file` and HDF5's own innermost reason.
+ */
+export function withQuietHdf5<T>(file: string, fn: () => T, action: 'read' | 'written' = 'read'): T {
+  // h5wasm's Node build writes to fd 2 with fs.writeSync (NODERAWFS); console output is caught too.
+  const mutableFs = nodeFs();
+  const stream = process.stderr as unknown as { write: (...a: unknown[]) => boolean };
+  const originalWriteSync = mutableFs.writeSync;
+  const originalWrite = stream.write;
+  let diag = '';
+  const text = (chunk: unknown, offset?: unknown, length?: unknown): string => {
+    if (typeof chunk === 'string') return chunk;
+    const bytes = chunk as Uint8Array;
+    const start = typeof offset === 'number' ? offset : 0;
+    const end = typeof length === 'number' ? start + length : bytes.length;
+    return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+  };
+  mutableFs.writeSync = (fd: unknown, chunk: unknown, offset?: unknown, length?: unknown, ...rest: unknown[]): number => {
+    if (fd !== 2) return originalWriteSync.call(mutableFs, fd, chunk, offset, length, ...rest);
+    const t = text(chunk, offset, length);
+    diag += t;
+    return typeof chunk === 'string' ? Buffer.byteLength(t) : typeof length === 'number' ? length : (chunk as Uint8Array).length;
+  };
+  stream.write = (chunk: unknown, ...rest: unknown[]): boolean => {
+    diag += text(chunk);
+    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+    return true;
+  };
+  try {
+    return fn();
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    // Our own errors already name the file; h5wasm's ("name not defined!") do not.
+    if (!diag && message.includes(file)) throw err;
+    throw new Error(`HDF5 file ${file} cannot be ${action}: ${hdf5Reason(diag) ?? message}`);
+  } finally {
+    mutableFs.writeSync = originalWriteSync;
+    stream.write = originalWrite;
+  }
+}
+
+/** The innermost entry of the first HDF5-DIAG stack: its minor message and description. */
+export function hdf5Reason(diag: string): string | undefined {
+  const first = diag.split(/HDF5-DIAG:/)[1];
+  if (!first) return undefined;
+  const entries = [...first.matchAll(/#\d+: .*? in [\w]+\(\): (.*)\n\s*major: (.*)\n\s*minor: (.*)/g)];
+  const last = entries[entries.length - 1];
+  if (!last) return undefined;
+  return `${last[3].trim()} (${last[1].trim()})`;
 }
 
 /** Reads a string-list attribute, joining Keras's chunks `name0`, `name1`, ... when the attribute was split. */
@@ -126,12 +217,11 @@ function datasetToFloat32(ds: H5Dataset, where: string): { shape: number[]; data
 export async function readKerasH5(file: string, opts: { onlyShapes?: boolean } = {}): Promise<KerasH5Contents> {
   assertHdf5File(file);
   const h5 = await loadH5wasm();
-  let f: H5File;
-  try {
-    f = new h5.File(file, 'r');
-  } catch (err) {
-    throw new Error(`Keras weights file ${file} cannot be read by HDF5: ${(err as Error).message}`);
-  }
+  return withQuietHdf5(file, () => readOpenedKerasH5(h5, new h5.File(file, 'r'), file, opts));
+}
+
+/** readKerasH5's synchronous part: everything h5wasm does, so that withQuietHdf5 sees all of it. */
+function readOpenedKerasH5(h5: H5Module, f: H5File, file: string, opts: { onlyShapes?: boolean }): KerasH5Contents {
   try {
     let root: H5Group = f;
     let layerNames = readStringListAttr(root, 'layer_names');
@@ -344,40 +434,42 @@ export async function writeKerasH5(file: string, layers: H5Layer[], opts: SaveKe
   const style = opts.style ?? 'keras2';
   const maxBytes = opts.maxAttrBytes ?? 64512;
   const h5 = await loadH5wasm();
-  await withAtomicTarget(path.resolve(file), (tmp) => {
-    const f = new h5.File(tmp, 'w');
-    try {
-      writeStringListAttr(f, 'layer_names', layers.map((l) => l.name), maxBytes);
-      f.create_attribute('backend', opts.backend ?? 'tensorflow');
-      f.create_attribute('keras_version', opts.kerasVersion ?? (style === 'keras3' ? '3.0.0' : style === 'keras1' ? '1.2.2' : '2.7.0'));
-      const seen = new Set<string>();
-      for (const layer of layers) {
-        if (seen.has(layer.name)) throw new Error(`writeKerasH5 ${file}: duplicate layer name '${layer.name}'`);
-        seen.add(layer.name);
-        const g = ensureGroup(h5, f, layer.name);
-        writeStringListAttr(g, 'weight_names', layer.weights.map((w) => w.name), maxBytes);
-        for (const w of layer.weights) {
-          const size = w.shape.reduce((a, b) => a * b, 1);
-          if (size !== w.data.length) {
-            throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' weight '${w.name}' has ${w.data.length} values for shape ${fmtShape(w.shape)}`);
-          }
-          const slash = w.name.lastIndexOf('/');
-          const parent = slash < 0 ? g : ensureGroup(h5, g, w.name.slice(0, slash));
-          const leaf = w.name.slice(slash + 1);
-          if (parent.get(leaf)) throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' has two weights named '${w.name}'`);
-          parent.create_dataset({ name: leaf, data: w.data, shape: w.shape, dtype: '<f' });
+  await withAtomicTarget(path.resolve(file), (tmp) => withQuietHdf5(file, () => writeOpenedKerasH5(h5, new h5.File(tmp, 'w'), file, layers, style, maxBytes, opts), 'written'));
+}
+
+/** writeKerasH5's synchronous part (see withQuietHdf5). */
+function writeOpenedKerasH5(h5: H5Module, f: H5File, file: string, layers: H5Layer[], style: KerasH5Style, maxBytes: number, opts: SaveKerasH5Options): void {
+  try {
+    writeStringListAttr(f, 'layer_names', layers.map((l) => l.name), maxBytes);
+    f.create_attribute('backend', opts.backend ?? 'tensorflow');
+    f.create_attribute('keras_version', opts.kerasVersion ?? (style === 'keras3' ? '3.0.0' : style === 'keras1' ? '1.2.2' : '2.7.0'));
+    const seen = new Set<string>();
+    for (const layer of layers) {
+      if (seen.has(layer.name)) throw new Error(`writeKerasH5 ${file}: duplicate layer name '${layer.name}'`);
+      seen.add(layer.name);
+      const g = ensureGroup(h5, f, layer.name);
+      writeStringListAttr(g, 'weight_names', layer.weights.map((w) => w.name), maxBytes);
+      for (const w of layer.weights) {
+        const size = w.shape.reduce((a, b) => a * b, 1);
+        if (size !== w.data.length) {
+          throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' weight '${w.name}' has ${w.data.length} values for shape ${fmtShape(w.shape)}`);
         }
+        const slash = w.name.lastIndexOf('/');
+        const parent = slash < 0 ? g : ensureGroup(h5, g, w.name.slice(0, slash));
+        const leaf = w.name.slice(slash + 1);
+        if (parent.get(leaf)) throw new Error(`writeKerasH5 ${file}: layer '${layer.name}' has two weights named '${w.name}'`);
+        parent.create_dataset({ name: leaf, data: w.data, shape: w.shape, dtype: '<f' });
       }
-    } catch (err) {
-      try {
-        f.close();
-      } catch {
-        /* already failing */
-      }
-      throw err;
     }
-    f.close();
-  });
+  } catch (err) {
+    try {
+      f.close();
+    } catch {
+      /* already failing */
+    }
+    throw err;
+  }
+  f.close();
 }
 
 /** Opens or creates the group at `rel` below `root`; h5wasm does not make intermediate groups as h5py does. */

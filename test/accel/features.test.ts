@@ -66,7 +66,7 @@ describe('accel/extractFeaturesParallel', () => {
 
   it('reports a worker failure as a rejection', async () => {
     await assert.rejects(
-      extractFeaturesParallel({ backbone: 'MobileNetV2', inputSize: size, count: 2, batchSize: 2, workers: 1, inputs: patches(2, size, 1), weights: '/nonexistent/weights.h5' }),
+      extractFeaturesParallel({ backbone: 'MobileNetV2', inputSize: size, count: 2, batchSize: 2, workers: 1, inputs: patches(2, size, 1), weights: { kind: 'file', path: '/nonexistent/weights.h5' } }),
       /nonexistent/,
     );
   });

@@ -102,7 +102,7 @@ describe('non-finite values in .npy inputs', () => {
     data[7] = NaN;
     writeNpy(input, { data, shape: [2, 8, 8, 3] });
     const out = path.join(tmp.dir, 'y.npy');
-    const opts: FeaturesOpts = { backbone: 'VGG16', weights: 'random', input, out, batch: '2', seed: '0', backend: 'cpu', json: false };
+    const opts: FeaturesOpts = { backbone: 'VGG16', weights: { kind: 'random' }, input, out, batch: '2', seed: '0', backend: 'cpu', json: false };
     // Rejected before any backend or model is touched.
     const backend = tf.getBackend();
     await assert.rejects(runFeatures(opts, { build: () => tinyModel(43) }), new RegExp(`^Error: ${input.replace(/[.]/g, '\\.')}: 1 NaN/Inf value\\(s\\) of 384; the first, at flat index 7 \\(position \\[0, 0, 2, 1\\]`));

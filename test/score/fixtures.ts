@@ -45,7 +45,7 @@ export function trainedSmokeStudy(): Promise<TrainedFixture> {
       preset,
       out,
       builderModule: BUILDER_MODULE,
-      weights: 'random',
+      weights: { kind: 'random' },
       workers: 0,
       progress: false,
       cacheDir: path.join(out, 'cache'),

@@ -1,5 +1,8 @@
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
@@ -9,6 +12,7 @@ import { loadManifest } from '../../lib/manifest';
 import { aggregatePredictions, expandInputs, loadScoringModel, scoreBatch, scoreVolume, scoresCsv, type ScoringModel, type ScoreInput } from '../../lib/score';
 import type { RunRecord, Volume } from '../../lib/types';
 import { projectRoot } from '../../lib/util/files';
+import { saveKerasH5Weights } from '../../lib/weights';
 import { BUILDER_MODULE, build, tmpDir, trainedSmokeStudy, type TrainedFixture } from './fixtures';
 
 const LEVELS = [0.5, 1, 5, 10, 25, 50, 100];
@@ -186,6 +190,33 @@ describe('score (smoke cohort, model trained through lib/study with the pooled t
       loadScoringModel(mk('imagenet-other', fx.models.frozen, (m) => (m.weights = { kind: 'imagenet', file: fake, sha256: sha })), { build, cacheDir }),
       new RegExp(`imagenet-other: ImageNet weights do not match the model: meta\\.json expects mobilenet_1_0_224_tf_no_top\\.h5 with sha256 ${sha}, but ${fake.replace(/[.]/g, '\\.')} has sha256 [0-9a-f]{64}`),
     );
+    // Missing from the cache: downloaded as Keras does (the layout of the backbone being built), then its sha256 checked.
+    const served = path.join(root, 'served.h5');
+    const double = build('MobileNet', { inputSize: 32, seed: 5 });
+    await saveKerasH5Weights(double, served);
+    double.dispose();
+    const body = fs.readFileSync(served);
+    const server = http.createServer((req, res) => {
+      if (req.url === '/mobilenet/mobilenet_1_0_224_tf_no_top.h5') res.writeHead(200, { 'Content-Length': body.length }).end(body);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const download = { enabled: true, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+      const dlCache = tmpDir('score-download-');
+      const servedSha = crypto.createHash('sha256').update(body).digest('hex');
+      const model = await loadScoringModel(mk('imagenet-download', fx.models.frozen, (m) => (m.weights = { kind: 'imagenet', file: '/nowhere/mobilenet_1_0_224_tf_no_top.h5', sha256: servedSha })), { build, cacheDir: dlCache, download });
+      assert.equal(model.weightsFile, path.join(dlCache, 'mobilenet_1_0_224_tf_no_top.h5'));
+      model.dispose();
+      // Downloaded, but not the file the model was trained with: refused.
+      await rejects(
+        loadScoringModel(mk('imagenet-download-other', fx.models.frozen, (m) => (m.weights = { kind: 'imagenet', file: '/nowhere/mobilenet_1_0_224_tf_no_top.h5', sha256: sha })), { build, cacheDir: tmpDir('score-download-'), download }),
+        new RegExp(`imagenet-download-other: ImageNet weights do not match the model: meta\\.json expects mobilenet_1_0_224_tf_no_top\\.h5 with sha256 ${sha}, but .*score-download-.*mobilenet_1_0_224_tf_no_top\\.h5 has sha256 ${servedSha}`),
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('CLI: a corrupt NIfTI, an unreadable path and a wrong model folder each give their error; the rest is scored', async function () {

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     out,
     data: { kind: 'file', file: dataFile },
     builderModule: require.resolve('./tiny_backbone.ts'),
-    weights: 'random',
+    weights: { kind: 'random' },
     cacheDir,
     workers: 0,
     progress: false,

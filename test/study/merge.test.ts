@@ -10,7 +10,7 @@ describe('study/merge: a sweep run as 2 shards merges to the unsharded run', fun
   this.timeout(300000);
   const fx = fixture();
   const cacheDir = tmpDir('merge-cache-');
-  const common = { preset: fx.preset, data: { kind: 'file' as const, file: fx.dataFile }, builderModule: fx.builderModule, weights: 'random', cacheDir, progress: false, log: () => undefined, workers: 0 };
+  const common = { preset: fx.preset, data: { kind: 'file' as const, file: fx.dataFile }, builderModule: fx.builderModule, weights: { kind: 'random' as const }, cacheDir, progress: false, log: () => undefined, workers: 0 };
   const root = tmpDir('merge-');
   const whole = path.join(root, 'whole');
   const shards = [path.join(root, 'shard-1'), path.join(root, 'shard-2')];

@@ -17,7 +17,7 @@ describe('study/runner (tiny backbone double, dataset file)', function () {
   this.timeout(120000);
   const fx = fixture();
   const cacheDir = tmpDir('study-cache-');
-  const common = { preset: fx.preset, data: { kind: 'file' as const, file: fx.dataFile }, builderModule: fx.builderModule, weights: 'random', cacheDir, progress: false, log: () => undefined };
+  const common = { preset: fx.preset, data: { kind: 'file' as const, file: fx.dataFile }, builderModule: fx.builderModule, weights: { kind: 'random' as const }, cacheDir, progress: false, log: () => undefined };
   let full: RunRecord[] = [];
 
   it('runs the sweep: records, design, summary and kept models', async () => {

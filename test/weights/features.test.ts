@@ -37,12 +37,13 @@ describe('features command and weights CLI', () => {
   });
   after(() => tmp.cleanup());
 
-  const opts = (o: Partial<FeaturesOpts>): FeaturesOpts => ({ backbone: 'VGG16', weights: 'random', input: '', out: path.join(tmp.dir, 'y.npy'), batch: '2', seed: '0', backend: 'cpu', json: false, ...o });
+  const opts = (o: Partial<FeaturesOpts>): FeaturesOpts => ({ backbone: 'VGG16', weights: { kind: 'random' }, input: '', out: path.join(tmp.dir, 'y.npy'), batch: '2', seed: '0', backend: 'cpu', json: false, ...o });
 
   it('runs the base model in batches on an .npy batch (float64 converted) and writes float32 .npy', async () => {
     const src = tinyModel(41);
-    const weights = path.join(tmp.dir, 'w.h5');
-    await saveKerasH5Weights(src, weights);
+    const file = path.join(tmp.dir, 'w.h5');
+    await saveKerasH5Weights(src, file);
+    const weights = { kind: 'file' as const, path: file };
     const n = 5;
     const x64 = Float64Array.from({ length: n * 8 * 8 * 3 }, (_, i) => Math.cos(i * 0.11));
     const input = path.join(tmp.dir, 'x.npy');
@@ -117,7 +118,7 @@ describe('features command and weights CLI', () => {
       const failed = await runScript('weights.ts', ['fetch', 'VGG19', '--cache', cache, '--base-url', base]);
       assert.equal(failed.code, 1);
       assert.match(failed.stderr, /VGG19: FAILED: Cannot download .*HTTP 404/);
-      assert.deepEqual(fs.readdirSync(cache), ['vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5']);
+      assert.deepEqual(fs.readdirSync(cache).sort(), ['vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5', 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5.pet-iqa.json']);
     } finally {
       clearTimeout(guard);
       server.closeAllConnections();

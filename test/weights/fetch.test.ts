@@ -5,7 +5,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { BACKBONES } from '../../lib/backbones/registry';
-import { fetchWeights, findWeights, verifyWeights, weightsProvenance, weightsUrl } from '../../lib/weights';
+import { fetchWeights, findWeights, readDownloadRecord, verifyWeights, weightsProvenance, weightsUrl } from '../../lib/weights';
 import { tempDir } from './fixtures';
 
 /** A bounded local server: /good/<file> serves the fixture, /redirect/ redirects there, /cut/ drops the connection half-way. */
@@ -70,7 +70,8 @@ describe('weights/cache: find, fetch and verify weight files', () => {
     assert.equal(file, path.join(cacheDir, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'));
     assert.ok(fs.readFileSync(file).equals(body));
     assert.equal(last, body.length);
-    assert.deepEqual(fs.readdirSync(cacheDir), ['vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5']);
+    assert.deepEqual(fs.readdirSync(cacheDir).sort(), ['vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5', 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5.pet-iqa.json']);
+    assert.equal(readDownloadRecord(file)?.sha256, crypto.createHash('sha256').update(body).digest('hex'));
     assert.ok(srv.hits.includes('/good/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'));
 
     assert.equal(findWeights('VGG16', { cacheDir }).path, file);

@@ -144,6 +144,48 @@ describe('weights/h5: Keras legacy HDF5 weights', () => {
     await assert.rejects(loadKerasH5Weights(tinyModel(17), other), /other\.h5 has no root attribute 'layer_names'/);
   });
 
+  it('a truncated or corrupt .h5 gives one error naming the file and the fault, and nothing on stderr (no HDF5-DIAG dump)', async () => {
+    const good = path.join(tmp.dir, 'whole.h5');
+    await saveKerasH5Weights(tinyModel(18), good);
+    const bytes = fs.readFileSync(good);
+    const truncated = path.join(tmp.dir, 'truncated.h5');
+    fs.writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));
+    const corrupt = path.join(tmp.dir, 'corrupt.h5');
+    const garbled = Buffer.from(bytes);
+    garbled.fill(0x55, 100, 400); // object headers and B-tree nodes right after the superblock
+    fs.writeFileSync(corrupt, garbled);
+
+    // Everything written to stderr meanwhile, by either route h5wasm could take.
+    const nodeFs = require('fs') as { writeSync: (...a: unknown[]) => number };
+    const stderr = process.stderr as unknown as { write: (...a: unknown[]) => boolean };
+    const [writeSync, write] = [nodeFs.writeSync, stderr.write];
+    let printed = '';
+    nodeFs.writeSync = (fd: unknown, data: unknown, ...rest: unknown[]) => {
+      if (fd === 2) printed += String(data);
+      return writeSync.call(nodeFs, fd, data, ...rest);
+    };
+    stderr.write = (chunk: unknown, ...rest: unknown[]) => {
+      printed += String(chunk);
+      return write.call(process.stderr, chunk, ...rest);
+    };
+    try {
+      await assert.rejects(
+        loadKerasH5Weights(tinyModel(19), truncated),
+        new RegExp(`^Error: Keras weights file ${truncated.replace(/[.\\/]/g, '\\$&')} is truncated: ${bytes.length >> 1} bytes, but its HDF5 superblock declares ${bytes.length} \\(an interrupted copy or download\\?\\)$`),
+      );
+      await assert.rejects(loadKerasH5Weights(tinyModel(19), corrupt), (e: Error) => {
+        assert.match(e.message, new RegExp(`^HDF5 file ${corrupt.replace(/[.\\/]/g, '\\$&')} cannot be read: .+`));
+        assert.equal(e.message.split('\n').length, 1);
+        assert.doesNotMatch(e.message, /name not defined/);
+        return true;
+      });
+    } finally {
+      nodeFs.writeSync = writeSync;
+      stderr.write = write;
+    }
+    assert.equal(printed, '');
+  });
+
   it('writes atomically: a failing write leaves no file behind', async () => {
     const dir = path.join(tmp.dir, 'atomic');
     fs.mkdirSync(dir);

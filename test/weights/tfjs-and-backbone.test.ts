@@ -38,7 +38,7 @@ describe('weights/tfjs and loadBackboneWithWeights', () => {
     await assert.rejects(loadTfjsWeights(tinyModel(26), json), /weight shard 'weights\.bin' cannot be read/);
   });
 
-  it('ImageNet requested but absent: warns loudly with the fetch command and records a random init', async () => {
+  it('ImageNet requested, absent and not downloadable (offline): one banner with the fetch command, a random init', async () => {
     const warnings: string[] = [];
     const { model, provenance } = await loadBackboneWithWeights('VGG16', {
       cacheDir: path.join(tmp.dir, 'empty'),
@@ -46,10 +46,12 @@ describe('weights/tfjs and loadBackboneWithWeights', () => {
       seed: 7,
       build: () => tinyModel(27),
       warn: (m) => warnings.push(m),
+      download: { enabled: false },
     });
     assert.deepEqual(provenance, { kind: 'random init', seed: 7 });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /ImageNet weights for VGG16 are missing: vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+    assert.match(warnings[0], /WARNING: no ImageNet weights for VGG16\.\n  VGG16: vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5: downloads are off$/m);
+    assert.match(warnings[0], /RANDOM initialisation \(seed 7\)/);
     assert.match(warnings[0], /npm run weights -- fetch VGG16/);
     model.dispose();
   });
@@ -68,13 +70,13 @@ describe('weights/tfjs and loadBackboneWithWeights', () => {
     assert.match(r.provenance.kind === 'imagenet' ? r.provenance.sha256 : '', /^[0-9a-f]{64}$/);
     assert.equal(maxAbsDiff(outputOf(src), outputOf(r.model)), 0);
 
-    const explicit = await loadBackboneWithWeights('VGG16', { weights: path.join(cacheDir, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'), build: () => tinyModel(30) });
+    const explicit = await loadBackboneWithWeights('VGG16', { weights: { kind: 'file', path: path.join(cacheDir, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5') }, build: () => tinyModel(30) });
     assert.equal(maxAbsDiff(outputOf(src), outputOf(explicit.model)), 0);
     await assert.rejects(
-      loadBackboneWithWeights('VGG16', { weights: path.join(cacheDir, 'nope.h5'), build: () => tinyModel(31) }),
+      loadBackboneWithWeights('VGG16', { weights: { kind: 'file', path: path.join(cacheDir, 'nope.h5') }, build: () => tinyModel(31) }),
       /Keras weights file .*nope\.h5 cannot be opened/,
     );
-    const rnd = await loadBackboneWithWeights('VGG16', { weights: 'random', seed: 3, build: () => tinyModel(32) });
+    const rnd = await loadBackboneWithWeights('VGG16', { weights: { kind: 'random' }, seed: 3, build: () => tinyModel(32) });
     assert.deepEqual(rnd.provenance, { kind: 'random init', seed: 3 });
     await assert.rejects(loadBackboneWithWeights('VGG17' as never, { build: () => tinyModel(33) }), /Unknown backbone 'VGG17'/);
   });
