@@ -49,49 +49,5 @@ export interface BatchNormCalibrationProvenance {
   file: string;
 }
 
-/** One training run of the study: the unit the runner writes as `<out>/runs/<id>.json`. */
-export interface RunRecord {
-  schema: 'pet-iqa/run@1';
-  /** Stable id, also the file name: for example `frozen__DenseNet121__fold3__n4__rep0`. */
-  id: string;
-  backbone: string;
-  regime: Regime;
-  /** 'fold' for the cross-validation grid, 'ensemble' for the repeated runs on one fold. */
-  kind: 'fold' | 'ensemble';
-  fold: number;
-  /** Number of training patients. */
-  n: number;
-  /** Repeat index within an ensemble (0 for fold runs). */
-  repeat: number;
-  seed: number;
-  trainPatients: string[];
-  validationPatients: string[];
-  testPatients: string[];
-  /** Trainable parameters in this regime. */
-  trainableParams: number;
-  metrics: {
-    keptEpoch: number;
-    minValLoss: number;
-    trainMAE: MetricTriple & { overall: number };
-    valMAE: MetricTriple & { overall: number };
-    testMAE: MetricTriple & { overall: number };
-    testCoV: MetricTriple;
-    /** MAE expected from random labels drawn from the label distribution of the data. */
-    randomLabelMAE: number;
-    failedToTrain: boolean;
-    failReason?: string;
-  };
-  history: Array<{ epoch: number; loss: number; valLoss: number }>;
-  timings: Record<string, number>;
-  provenance: {
-    backend: string;
-    weights: WeightsProvenance;
-    data: { kind: 'synthetic' | 'real'; manifest: string; manifestSha256: string; patchSetHash: string };
-    preset: string;
-    config: Record<string, unknown>;
-    gitCommit: string;
-    startedAt: string;
-    finishedAt: string;
-    machine: Record<string, unknown>;
-  };
-}
+/** One training run of the study (`<out>/runs/<id>.json`): inferred from its zod schema in lib/records. */
+export type { RunRecord } from './records/schema';

@@ -4,6 +4,7 @@ import type { StudyDesign } from '../design/design';
 import { METRICS, type MetricTriple, type Regime, type RunRecord } from '../types';
 import { Rng, deriveSeed } from '../util/rng';
 import { writeJsonAtomic } from '../util/files';
+import { RUN_RECORD_SCHEMA, ResultsDir } from '../records';
 
 /**
  * Plausible, clearly fake results for developing and testing the figures without training:
@@ -84,7 +85,7 @@ export function makeFakeRuns(opts: FakeResultsOptions = {}): { runs: RunRecord[]
     const kept = history.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     const f = design.folds[fold];
     return {
-      schema: 'pet-iqa/run@1',
+      schema: RUN_RECORD_SCHEMA,
       id: `${regime}__${backbone}__fold${fold}__n${n}__rep${repeat}${kind === 'ensemble' ? '__ens' : ''}`,
       backbone,
       regime,
@@ -135,8 +136,9 @@ export function makeFakeRuns(opts: FakeResultsOptions = {}): { runs: RunRecord[]
 /** Writes fake results as `<dir>/runs/*.json` and `<dir>/design.json`, like the study runner. */
 export function writeFakeResults(dir: string, opts: FakeResultsOptions = {}): { runs: RunRecord[]; design: StudyDesign } {
   const out = makeFakeRuns(opts);
-  for (const r of out.runs) writeJsonAtomic(path.join(dir, 'runs', `${r.id}.json`), r);
-  writeJsonAtomic(path.join(dir, 'design.json'), out.design);
+  const results = new ResultsDir(dir);
+  for (const r of out.runs) writeJsonAtomic(results.runRecord(r.id), r);
+  writeJsonAtomic(results.design, out.design);
   return out;
 }
 

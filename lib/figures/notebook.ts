@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { projectRoot } from '../util/files';
+import { ResultsDir, cohortManifestPath as recordsCohortManifestPath } from '../records';
 
 /**
  * Small helpers the notebooks share: which preset they run on, and making the data they need
@@ -14,12 +14,12 @@ export function notebookPreset(): string {
 
 /** results/cohorts/<preset>/manifest.json: where lib/cohort writes a preset's cohort. */
 export function cohortManifestPath(preset: string): string {
-  return path.join(projectRoot(), 'results', 'cohorts', preset, 'manifest.json');
+  return recordsCohortManifestPath(preset);
 }
 
 /** results/<preset>/: where the study runner writes a preset's runs and design. */
 export function resultsDirFor(preset: string): string {
-  return path.join(projectRoot(), 'results', preset);
+  return ResultsDir.forPreset(preset).root;
 }
 
 /** The cohort manifest of a preset, generating the cohort first when it is missing. */
@@ -40,8 +40,8 @@ export async function ensureCohort(preset: string, log: (m: string) => void = co
  */
 export async function ensureResults(preset: string, log: (m: string) => void = console.log): Promise<string> {
   const dir = resultsDirFor(preset);
-  const runs = path.join(dir, 'runs');
-  if (fs.existsSync(runs) && fs.readdirSync(runs).some((f) => f.endsWith('.json'))) return dir;
+  const runs = new ResultsDir(dir).runs;
+  if (new ResultsDir(dir).hasRuns()) return dir;
   log(`no runs in ${runs}: running the '${preset}' study (lib/study) ...`);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const study = require('../study') as Record<string, unknown>;

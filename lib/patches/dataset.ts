@@ -3,7 +3,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { labelsOf, resolvePath, type LoadedManifest, type Reconstruction } from '../manifest';
 import { METRICS, type PreprocessingMode } from '../types';
-import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
+import { cacheDir as resultsCacheDir } from '../records';
+import { writeFileAtomic, writeJsonAtomic, stableHash } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { defaultWorkerCount, mapInWorkers } from '../util/workers';
 import { type PatchSamplerConfig, type PatchLocation, type PlaneStats, type SampledPatches, DEFAULT_PATCH_SAMPLER_CONFIG } from './sampler';
@@ -80,7 +81,7 @@ export function patchDatasetKey(loaded: LoadedManifest, config: PatchDatasetConf
 export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDatasetConfig = {}): Promise<PatchDataset> {
   const settings = datasetSettings(config);
   const key = patchDatasetKey(loaded, config);
-  const cacheDir = config.cacheDir === undefined ? path.join(projectRoot(), 'results', 'cache', 'patches') : config.cacheDir;
+  const cacheDir = config.cacheDir === undefined ? resultsCacheDir('patches') : config.cacheDir;
   if (cacheDir) {
     const cached = readCachedDataset(cacheDir, key);
     if (cached) return cached;

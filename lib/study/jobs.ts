@@ -10,6 +10,7 @@ import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { frozenLayerCount } from '../backbones/transfer';
 import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
+import { RUN_RECORD_SCHEMA, ResultsDir, tryReadRunRecord } from '../records';
 import { writeJsonAtomic } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { evaluateRun } from '../train/evaluate';
@@ -76,7 +77,7 @@ export function builder(ctx: Pick<StudyContext, 'builderModule'>): BuildFn | und
 
 /** Where a random-init backbone's calibrated BN statistics live, relative to the results (and model) folder. */
 export function calibrationFile(backbone: string): string {
-  return path.join('calibration', `${backbone}.bn.json`);
+  return ResultsDir.calibrationFile(backbone);
 }
 
 /**
@@ -174,7 +175,8 @@ function loadCached(ctx: StudyContext, key: string): FeatureMatrix[] {
 
 /** Paths of a run's outputs. */
 export function runPaths(out: string, id: string) {
-  return { record: path.join(out, 'runs', `${id}.json`), model: path.join(out, 'runs', `${id}.model`) };
+  const dir = new ResultsDir(out);
+  return { record: dir.runRecord(id), model: dir.runModel(id) };
 }
 
 /** Saves a Dense(3) head as a TensorFlow.js layers model (input = flattened features). */
@@ -250,7 +252,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   timings.epochsRun = result.epochsRun;
   timings.epochsPerSecond = result.epochsRun / Math.max(result.seconds, 1e-9);
   const record: RunRecord = {
-    schema: 'pet-iqa/run@1',
+    schema: RUN_RECORD_SCHEMA,
     id: spec.id,
     backbone: spec.backbone,
     regime: spec.regime,
@@ -294,12 +296,10 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   return record;
 }
 
-/** Reads a finished record, or undefined when absent or unreadable (then the run is redone). */
-export function readRecord(file: string): RunRecord | undefined {
-  try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
-    return r.schema === 'pet-iqa/run@1' ? r : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Reads a finished record, or undefined when absent or invalid (then the run is redone); an invalid
+ * or old record is reported with its file and field through `onInvalid` (default: stderr).
+ */
+export function readRecord(file: string, onInvalid: (message: string) => void = (m) => process.stderr.write(`${m}; the run is redone\n`)): RunRecord | undefined {
+  return tryReadRunRecord(file, onInvalid);
 }

@@ -11,6 +11,7 @@ import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { frozenLayerCount } from '../backbones/transfer';
 import { makeDesign, type StudyDesign } from '../design/design';
 import { ensureCohort, resultsDirFor } from '../figures/notebook';
+import { readDesign } from '../records';
 import { toBackboneInput } from '../patches/dataset';
 import type { Regime, RunRecord, WeightsProvenance } from '../types';
 import { gitCommit, machineInfo } from '../util/provenance';
@@ -137,7 +138,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const design = makeDesign(patientsOf(ds), { ...preset.design, seed: preset.design.seed ?? preset.seed }, testPatients);
   const designFile = path.join(out, 'design.json');
   if (fs.existsSync(designFile)) {
-    const old = JSON.parse(fs.readFileSync(designFile, 'utf8')) as StudyDesign;
+    const old = readDesign(designFile);
     if (stableStringify(old) !== stableStringify(design)) {
       throw new Error(`${designFile} differs from the design of this preset and data; use another --out or delete the folder`);
     }

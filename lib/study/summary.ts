@@ -4,23 +4,20 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { RunRecord } from '../types';
+import { MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
-import { readRecord, runPaths } from './jobs';
+import { runPaths } from './jobs';
 
-/** Every finished record under `<out>/runs`, sorted by id. */
-export function readRecords(out: string): RunRecord[] {
-  const dir = path.join(out, 'runs');
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .map((f) => readRecord(path.join(dir, f)))
+export type { SummaryRow } from '../records';
+
+/** Every valid record under `<out>/runs`, sorted by id; invalid ones are reported (file and field) and left out. */
+export function readRecords(out: string, onInvalid: (message: string) => void = (m) => process.stderr.write(`${m}; left out\n`)): RunRecord[] {
+  return new ResultsDir(out)
+    .runRecordFiles()
+    .map((f) => tryReadRunRecord(f, onInvalid))
     .filter((r): r is RunRecord => r !== undefined)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
-
-export type SummaryRow = Record<string, string | number | boolean>;
 
 /** One flat row per run. */
 export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
@@ -94,8 +91,9 @@ function csvOf(rows: SummaryRow[]): string {
 export async function writeSummary(out: string, records: readonly RunRecord[]): Promise<{ csv: string; json: string; rows: number }> {
   const rows = summaryRows(records);
   const aggregate = aggregateRows(records);
-  const csv = path.join(out, 'summary.csv');
-  const json = path.join(out, 'summary.json');
+  const dir = new ResultsDir(out);
+  const csv = dir.summaryCsv;
+  const json = dir.summaryJson;
   let text: string | undefined;
   if (rows.length > 0) {
     try {
@@ -108,42 +106,24 @@ export async function writeSummary(out: string, records: readonly RunRecord[]): 
     }
   }
   writeFileAtomic(csv, text ?? csvOf(rows));
-  writeJsonAtomic(json, { schema: 'pet-iqa/summary@1', runs: rows, aggregate });
+  writeJsonAtomic(json, { schema: SUMMARY_SCHEMA, runs: rows, aggregate });
   return { csv, json, rows: rows.length };
 }
 
-/** Metadata a scoring tool needs to use a kept model. */
-export interface KeptModelMeta {
-  schema: 'pet-iqa/model@1';
-  backbone: string;
-  regime: string;
-  /** 'fold' (best fold run by validation loss) or 'ensemble' (members member0..). */
-  kind: 'fold' | 'ensemble';
-  /** What the folder's model.json takes: flattened backbone features (frozen) or the cut activations (partial). */
-  input: string;
-  weights: RunRecord['provenance']['weights'];
-  inputSize: number;
-  preprocessing: unknown;
-  patches: unknown;
-  foldBN: unknown;
-  frozenLayers?: unknown;
-  labelScale: { min: 0; max: 3; outputs: ['GQR', 'PR', 'DC'] };
-  runs: Array<{ id: string; member?: string; minValLoss: number; testMAE: RunRecord['metrics']['testMAE']; seed: number }>;
-  data: RunRecord['provenance']['data'];
-  backend: string;
-  gitCommit: string;
-}
+/** Metadata a scoring tool needs to use a kept model (the schema lives in lib/records). */
+export type KeptModelMeta = ModelMeta;
 
 function copyDir(src: string, dst: string): void {
   fs.mkdirSync(dst, { recursive: true });
   for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dst, f));
 }
 
-function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble'): KeptModelMeta {
+/** The meta.json of a kept model, checked against its schema before it is written (`file` names it in errors). */
+function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble', file: string): KeptModelMeta {
   const r = rs[0];
   const c = r.provenance.config;
-  return {
-    schema: 'pet-iqa/model@1',
+  return checkValue(file, {
+    schema: MODEL_META_SCHEMA,
     backbone: r.backbone,
     regime: r.regime,
     kind,
@@ -159,7 +139,7 @@ function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble'): KeptModelMeta {
     data: r.provenance.data,
     backend: r.provenance.backend,
     gitCommit: r.provenance.gitCommit,
-  };
+  }, ModelMetaSchema, 'model metadata');
 }
 
 /**
@@ -178,7 +158,7 @@ export function collectModels(out: string, records: readonly RunRecord[]): strin
     const maxN = Math.max(...rs.map((r) => r.n));
     const atN = rs.filter((r) => r.n === maxN && fs.existsSync(runPaths(out, r.id).model));
     if (atN.length === 0) continue;
-    const dir = path.join(out, 'models', k);
+    const dir = new ResultsDir(out).model(k);
     fs.rmSync(dir, { recursive: true, force: true });
     // A random-init backbone's calibrated BN statistics travel with the model (same relative path).
     const cal = rs[0].provenance.weights.kind === 'random init' ? rs[0].provenance.weights.bnCalibration : undefined;
@@ -192,12 +172,12 @@ export function collectModels(out: string, records: readonly RunRecord[]): strin
       const members = atN.sort((a, b) => a.repeat - b.repeat);
       members.forEach((r, i) => copyDir(runPaths(out, r.id).model, path.join(dir, `member${i}`)));
       copyCalibration();
-      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf(members, 'ensemble'));
+      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf(members, 'ensemble', path.join(dir, 'meta.json')));
     } else {
       const best = atN.reduce((a, b) => (b.metrics.minValLoss < a.metrics.minValLoss ? b : a));
       copyDir(runPaths(out, best.id).model, dir);
       copyCalibration();
-      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf([best], 'fold'));
+      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf([best], 'fold', path.join(dir, 'meta.json')));
     }
     written.push(dir);
   }

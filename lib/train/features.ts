@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { PreprocessingMode, WeightsProvenance } from '../types';
-import { writeFileAtomic, writeJsonAtomic, stableHash, projectRoot } from '../util/files';
+import { cacheDir as resultsCacheDir } from '../records';
+import { writeFileAtomic, writeJsonAtomic, stableHash } from '../util/files';
 import type { FeatureMatrix } from './head';
 
 /** Bumped when the cache layout changes. */
@@ -33,7 +34,7 @@ export function featureCacheKey(args: FeatureCacheKeyArgs): string {
 
 /** Default cache folder: `<project>/results/cache/features`. */
 export function defaultFeatureCacheDir(): string {
-  return path.join(projectRoot(), 'results', 'cache', 'features');
+  return resultsCacheDir('features');
 }
 
 interface CacheHeader {
