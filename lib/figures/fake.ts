@@ -105,6 +105,12 @@ export function makeFakeRuns(opts: FakeResultsOptions = {}): { runs: RunRecord[]
         valMAE,
         testMAE,
         testCoV: cov,
+        // Averaging a volume's patches removes part of the patch-level scatter.
+        volumeMAE: {
+          train: { ...triple(failed ? 1.25 : base * 0.6, 0.04), volumes: 7 * n },
+          validation: { ...triple(base * 0.8, 0.05), volumes: 14 },
+          test: { ...triple(failed ? 1.28 : base * 0.8, 0.05), volumes: 21 },
+        },
         randomLabelMAE: 1.3 + rng.normal(0, 0.02),
         failedToTrain: failed,
         failReason: failed ? 'training MAE stayed near the random-label MAE' : undefined,

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import type { z } from 'zod';
-import { ModelMetaSchema, RunRecordSchema, StudyDesignSchema, SummarySchema, type ModelMeta, type RunRecord, type Summary } from './schema';
+import { BaselineRecordSchema, ModelMetaSchema, RunRecordSchema, StudyDesignSchema, SummarySchema, type BaselineRecord, type ModelMeta, type RunRecord, type Summary } from './schema';
 import type { StudyDesign } from '../design/design';
 
 /** A file that is not what its reader expects; the message names the file and the field. */
@@ -62,6 +62,22 @@ export function tryReadRunRecord(file: string, onInvalid: (message: string) => v
   if (!fs.existsSync(file)) return undefined;
   try {
     return readRunRecord(file);
+  } catch (err) {
+    onInvalid((err as Error).message);
+    return undefined;
+  }
+}
+
+/** A baseline record (`<results>/baselines/<id>.json`), checked. */
+export function readBaselineRecord(file: string): BaselineRecord {
+  return readChecked(file, BaselineRecordSchema.passthrough(), 'baseline record');
+}
+
+/** A baseline record, or undefined when absent or invalid (reported through `onInvalid`). */
+export function tryReadBaselineRecord(file: string, onInvalid: (message: string) => void): BaselineRecord | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return readBaselineRecord(file);
   } catch (err) {
     onInvalid((err as Error).message);
     return undefined;

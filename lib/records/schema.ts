@@ -11,6 +11,7 @@ export const RUN_RECORD_SCHEMA = 'pet-iqa/run@1' as const;
 export const MODEL_META_SCHEMA = 'pet-iqa/model@1' as const;
 export const SUMMARY_SCHEMA = 'pet-iqa/summary@1' as const;
 export const DESIGN_SCHEMA = 'pet-iqa/design@1' as const;
+export const BASELINE_RECORD_SCHEMA = 'pet-iqa/baseline@1' as const;
 
 const finite = z.number();
 /** JSON writes Infinity as null: read back as Infinity where a metric can be unbounded (CoV of a zero mean). */
@@ -18,6 +19,8 @@ const numberOrInfinity = z.union([z.number(), z.null().transform(() => Infinity)
 
 export const MetricTripleSchema = z.object({ GQR: finite, PR: finite, DC: finite });
 export const MaeSummarySchema = MetricTripleSchema.extend({ overall: finite });
+/** Per-volume MAE: each volume's mean patch prediction against its label; `volumes` counted. */
+export const VolumeMaeSummarySchema = MaeSummarySchema.extend({ volumes: z.number().int().positive() });
 
 const BatchNormCalibrationSchema: z.ZodType<BatchNormCalibrationProvenance> = z.object({
   images: z.number().int(),
@@ -47,6 +50,8 @@ export const RunMetricsSchema = z.object({
   valMAE: MaeSummarySchema,
   testMAE: MaeSummarySchema,
   testCoV: z.object({ GQR: numberOrInfinity, PR: numberOrInfinity, DC: numberOrInfinity }),
+  /** MAE per volume (the mean of a reconstruction's patch predictions against its label), next to the per-patch MAEs above. */
+  volumeMAE: z.object({ train: VolumeMaeSummarySchema, validation: VolumeMaeSummarySchema, test: VolumeMaeSummarySchema }),
   /** MAE expected from random labels drawn from the label distribution of the data. */
   randomLabelMAE: finite,
   failedToTrain: z.boolean(),
@@ -90,6 +95,43 @@ export const RunRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 export type RunMetrics = z.infer<typeof RunMetricsSchema>;
+
+/** The reference predictors of lib/baselines. */
+export const BASELINE_PREDICTORS = ['constant', 'handcrafted-ridge'] as const;
+export type BaselinePredictor = (typeof BASELINE_PREDICTORS)[number];
+
+/**
+ * A baseline predictor fitted on one split of the study (`<out>/baselines/<id>.json`): the same
+ * patients and patches as the runs on that split, the same metrics (minValLoss is the validation
+ * MSE of the fitted predictor, keptEpoch 0).
+ */
+export const BaselineRecordSchema = z.object({
+  schema: z.literal(BASELINE_RECORD_SCHEMA),
+  /** For example `baseline__handcrafted-ridge__fold3__n4`, `baseline__constant__ensemble__fold0__n8`. */
+  id: z.string().min(1),
+  predictor: z.enum(BASELINE_PREDICTORS),
+  /** The runs' split kind this baseline stands next to: the fold grid or the ensemble's fold. */
+  kind: z.enum(['fold', 'ensemble']),
+  fold: z.number().int(),
+  n: z.number().int(),
+  trainPatients: z.array(z.string()),
+  validationPatients: z.array(z.string()),
+  testPatients: z.array(z.string()),
+  metrics: RunMetricsSchema,
+  /** What was fitted: the constant, or the ridge penalty chosen on validation with its path and the features. */
+  model: z.record(z.unknown()),
+  timings: z.record(z.number()),
+  provenance: z.object({
+    data: DataProvenanceSchema,
+    preset: z.string(),
+    config: z.record(z.unknown()),
+    gitCommit: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    machine: z.record(z.unknown()),
+  }),
+});
+export type BaselineRecord = z.infer<typeof BaselineRecordSchema>;
 
 export const DesignFoldSchema = z.object({
   fold: z.number().int(),

@@ -5,3 +5,4 @@ export * from './jobs';
 export * from './pool';
 export * from './summary';
 export * from './runner';
+export * from './baselines';

@@ -18,7 +18,7 @@ import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } 
 import { foldBatchNorm, headModel, splitAtCut } from '../train/graph';
 import { glorotDense, predictHead, resolveTrainConfig, trainHead, type FeatureMatrix } from '../train/head';
 import { predictRows, trainSuffix } from '../train/suffix';
-import { loadStudyData, type DataSource } from './data';
+import { loadStudyData, volumeIdsOf, type DataSource } from './data';
 import type { RunSpec } from './plan';
 import type { StudyPreset } from './presets';
 
@@ -247,7 +247,7 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     whole.dispose();
     baseCache.clear();
   }
-  const metrics = evaluateRun({ labels: ds.labels, train, validation, test, predictions: preds, keptEpoch: result.keptEpoch, minValLoss: result.minValLoss });
+  const metrics = evaluateRun({ labels: ds.labels, train, validation, test, predictions: preds, keptEpoch: result.keptEpoch, minValLoss: result.minValLoss, volumes: volumeIdsOf(ds) });
   timings.totalSeconds = (performance.now() - t0) / 1000;
   timings.epochsRun = result.epochsRun;
   timings.epochsPerSecond = result.epochsRun / Math.max(result.seconds, 1e-9);

@@ -25,6 +25,7 @@ import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
 import { collectModels, readRecords, writeSummary } from './summary';
+import { writeBaselines } from './baselines';
 import { defaultWorkerCount } from '../util/workers';
 
 export interface StudyArgs {
@@ -248,7 +249,8 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   }
 
   const records = readRecords(out);
-  const summary = await writeSummary(out, records);
+  const baselines = writeBaselines({ out, plan: all, ds, data: dataProv, preset: preset.name, gitCommit: ctx.gitCommit, machine: ctx.machine, cacheDir, log });
+  const summary = await writeSummary(out, records, baselines);
   const models = collectModels(out, records);
   log(`wrote ${summary.rows} rows to ${summary.csv}; ${models.length} kept model folder(s) under ${path.join(out, 'models')}`);
   return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: limited.length, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
+import { type BaselineRecord, MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { runPaths } from './jobs';
 
@@ -19,9 +19,10 @@ export function readRecords(out: string, onInvalid: (message: string) => void = 
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** One flat row per run. */
-export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
-  return records.map((r) => ({
+/** One flat row per run, then one per baseline (record 'baseline', backbone = the predictor, regime 'baseline'). */
+export function summaryRows(records: readonly RunRecord[], baselines: readonly BaselineRecord[] = []): SummaryRow[] {
+  const runs = records.map((r) => ({
+    record: 'run',
     id: r.id,
     backbone: r.backbone,
     regime: r.regime,
@@ -39,6 +40,10 @@ export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
     testMAE_GQR: r.metrics.testMAE.GQR,
     testMAE_PR: r.metrics.testMAE.PR,
     testMAE_DC: r.metrics.testMAE.DC,
+    testVolumeMAE: r.metrics.volumeMAE.test.overall,
+    testVolumeMAE_GQR: r.metrics.volumeMAE.test.GQR,
+    testVolumeMAE_PR: r.metrics.volumeMAE.test.PR,
+    testVolumeMAE_DC: r.metrics.volumeMAE.test.DC,
     testCoV_GQR: r.metrics.testCoV.GQR,
     testCoV_PR: r.metrics.testCoV.PR,
     testCoV_DC: r.metrics.testCoV.DC,
@@ -48,12 +53,47 @@ export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
     backend: r.provenance.backend,
     trainSeconds: r.timings.trainSeconds ?? NaN,
   }));
+  const base = baselines.map((b) => ({
+    record: 'baseline',
+    id: b.id,
+    backbone: b.predictor,
+    regime: 'baseline',
+    kind: b.kind,
+    fold: b.fold,
+    n: b.n,
+    repeat: 0,
+    trainableParams: b.predictor === 'constant' ? 3 : (b.model.features as unknown[]).length * 3 + 3,
+    keptEpoch: 0,
+    epochsRun: 0,
+    minValLoss: b.metrics.minValLoss,
+    trainMAE: b.metrics.trainMAE.overall,
+    valMAE: b.metrics.valMAE.overall,
+    testMAE: b.metrics.testMAE.overall,
+    testMAE_GQR: b.metrics.testMAE.GQR,
+    testMAE_PR: b.metrics.testMAE.PR,
+    testMAE_DC: b.metrics.testMAE.DC,
+    testVolumeMAE: b.metrics.volumeMAE.test.overall,
+    testVolumeMAE_GQR: b.metrics.volumeMAE.test.GQR,
+    testVolumeMAE_PR: b.metrics.volumeMAE.test.PR,
+    testVolumeMAE_DC: b.metrics.volumeMAE.test.DC,
+    testCoV_GQR: b.metrics.testCoV.GQR,
+    testCoV_PR: b.metrics.testCoV.PR,
+    testCoV_DC: b.metrics.testCoV.DC,
+    randomLabelMAE: b.metrics.randomLabelMAE,
+    failedToTrain: b.metrics.failedToTrain,
+    weights: 'none',
+    backend: 'none',
+    trainSeconds: b.timings.totalSeconds ?? NaN,
+  }));
+  return [...runs, ...base];
 }
 
-/** Means over folds/repeats per backbone, regime, kind and n. */
-export function aggregateRows(records: readonly RunRecord[]): SummaryRow[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of records) {
+/** Means over folds/repeats per backbone (or baseline predictor), regime, kind and n. */
+export function aggregateRows(records: readonly RunRecord[], baselines: readonly BaselineRecord[] = []): SummaryRow[] {
+  type Row = { backbone: string; regime: string; kind: string; n: number; trainableParams: number; metrics: RunRecord['metrics'] };
+  const groups = new Map<string, Row[]>();
+  const all: Row[] = [...records, ...baselines.map((b) => ({ backbone: b.predictor, regime: 'baseline', kind: b.kind, n: b.n, trainableParams: 0, metrics: b.metrics }))];
+  for (const r of all) {
     const k = [r.backbone, r.regime, r.kind, r.n].join('|');
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
@@ -70,6 +110,7 @@ export function aggregateRows(records: readonly RunRecord[]): SummaryRow[] {
     trainMAE: mean(rs.map((r) => r.metrics.trainMAE.overall)),
     testMAE: mean(rs.map((r) => r.metrics.testMAE.overall)),
     testMAE_std: std(rs.map((r) => r.metrics.testMAE.overall)),
+    testVolumeMAE: mean(rs.map((r) => r.metrics.volumeMAE.test.overall)),
     failed: rs.filter((r) => r.metrics.failedToTrain).length,
   }));
 }
@@ -85,12 +126,12 @@ function csvOf(rows: SummaryRow[]): string {
 }
 
 /**
- * Writes `<out>/summary.csv` (one row per run, through danfojs when it loads, else a plain writer)
+ * Writes `<out>/summary.csv` (one row per run and baseline, through danfojs when it loads, else a plain writer)
  * and `<out>/summary.json` (rows + aggregate).
  */
-export async function writeSummary(out: string, records: readonly RunRecord[]): Promise<{ csv: string; json: string; rows: number }> {
-  const rows = summaryRows(records);
-  const aggregate = aggregateRows(records);
+export async function writeSummary(out: string, records: readonly RunRecord[], baselines: readonly BaselineRecord[] = []): Promise<{ csv: string; json: string; rows: number }> {
+  const rows = summaryRows(records, baselines);
+  const aggregate = aggregateRows(records, baselines);
   const dir = new ResultsDir(out);
   const csv = dir.summaryCsv;
   const json = dir.summaryJson;
