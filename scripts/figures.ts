@@ -21,8 +21,9 @@ async function main(): Promise<void> {
     .option('--params <mode>', "parameter counts for Tables II/III: 'auto' or 'runs'", 'auto')
     .option('--fake [seed]', 'first write fake (seeded) results into --results, for development')
     .option('--no-images', 'skip PNG/SVG (no Chromium needed)')
+    .option('--per-volume', "Figs. 4, 5, 7, 8 show the MAE per volume (mean of a volume's patch predictions) instead of the paper's per patch")
     .parse();
-  const o = program.opts<{ results?: string; out?: string; manifest?: string; only?: string; params: 'auto' | 'runs'; fake?: string | boolean; images: boolean }>();
+  const o = program.opts<{ results?: string; out?: string; manifest?: string; only?: string; params: 'auto' | 'runs'; fake?: string | boolean; images: boolean; perVolume?: boolean }>();
   if (o.results === undefined) {
     if (o.fake !== undefined && o.fake !== false) o.results = path.join(resultsRoot(), 'fake');
     else {
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     );
   }
   const started = Date.now();
-  const report = await writeAllFigures(results, { outDir: o.out, manifest: o.manifest, only, params: o.params, noImages: !o.images });
+  const report = await writeAllFigures(results, { outDir: o.out, manifest: o.manifest, only, params: o.params, noImages: !o.images, unit: o.perVolume ? 'volume' : 'patch' });
   console.log(`${report.files.length} files in ${path.relative(process.cwd(), report.outDir) || '.'} (${((Date.now() - started) / 1000).toFixed(1)} s), ${report.warnings.length} warning(s); open ${path.join(report.outDir, 'index.html')}`);
 }
 

@@ -24,3 +24,4 @@ export * from './show';
 export * from './export';
 export * from './patches';
 export * from './notebook';
+export * from './reference';

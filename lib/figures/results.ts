@@ -4,12 +4,14 @@ import { BACKBONES, BACKBONE_NAMES } from '../backbones/registry';
 import type { StudyDesign } from '../design/design';
 import type { Regime, RunRecord } from '../types';
 import { mean, PAPER_RANDOM_LABEL_MAE } from './common';
-import { ResultsDir, readDesign, tryReadRunRecord } from '../records';
+import { ResultsDir, readDesign, tryReadBaselineRecord, tryReadRunRecord, type BaselineRecord } from '../records';
 
 /** What the figures read: every run record of a results folder and the design it followed. */
 export interface StudyResults {
   dir: string;
   runs: RunRecord[];
+  /** Baseline records (`<dir>/baselines/*.json`): the constant and handcrafted predictors on the same splits. */
+  baselines?: BaselineRecord[];
   /** Undefined when `<dir>/design.json` is absent; the figures then infer folds and sizes from the runs. */
   design?: StudyDesign;
   /** Problems met while reading (unreadable files, missing design). */
@@ -32,6 +34,11 @@ export function loadResults(dir: string): StudyResults {
     const rec = tryReadRunRecord(file, (m) => warnings.push(`${m}; skipped`));
     if (rec) runs.push(rec);
   }
+  const baselines: BaselineRecord[] = [];
+  for (const file of results.baselineRecordFiles()) {
+    const rec = tryReadBaselineRecord(file, (m) => warnings.push(`${m}; skipped`));
+    if (rec) baselines.push(rec);
+  }
   if (runs.length === 0) {
     throw new Error(`loadResults: ${runsDir} holds no run records (*.json). Produce results first, e.g. \`npm run reproduce -- --preset quick\`.`);
   }
@@ -42,7 +49,7 @@ export function loadResults(dir: string): StudyResults {
   } else {
     warnings.push(`${designFile} is missing: folds and training sizes are inferred from the runs`);
   }
-  return { dir, runs, design, warnings };
+  return { dir, runs, baselines, design, warnings };
 }
 
 /** Folds, sizes and ensemble plan of a result set, from its design or, failing that, its runs. */
