@@ -23,9 +23,14 @@ export * from './score';
 export * from './accel';
 export * from './pretext';
 export * from './probe';
+export * from './records';
+export * from './baselines';
 
 // Names that two stages both export: the explicit re-exports below pick one and rename the other.
 export { getPreset } from './study';
 export { getPreset as getCohortPreset } from './cohort';
 export { randomLabelMAE } from './train';
 export { randomLabelMAE as randomLabelMAEOfRuns } from './figures';
+export { readModelMeta } from './score';
+export { readModelMeta as readModelMetaFile } from './records';
+export { cohortManifestPath } from './records';

@@ -9,7 +9,8 @@ import { writeManifest } from '../manifest/load';
 import { boxAverageTemplate, loadTemplateSet, TemplateSet } from '../phantom';
 import { DEFAULT_ACQUISITION, DEFAULT_OSEM } from '../recon';
 import { COUNT_LEVELS, METRICS } from '../types';
-import { projectRoot, writeJsonAtomic } from '../util/files';
+import { cohortDir } from '../records';
+import { writeJsonAtomic } from '../util/files';
 import { gitCommit, machineInfo } from '../util/provenance';
 import { deriveSeed, Rng } from '../util/rng';
 import { agreementStats, AgreementStats, chooseRatedLevels, drawPatientEffect, labelFromScores, rateImage, RatedScores, RatingModelConfig } from './raters';
@@ -104,7 +105,7 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
   const preset = typeof args.preset === 'string' ? getPreset(args.preset) : args.preset;
   const seed = args.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`generateCohort: seed must be a non-negative integer, got ${seed}`);
-  const outDir = path.resolve(args.outDir ?? path.join(projectRoot(), 'results', 'cohorts', preset.name));
+  const outDir = path.resolve(args.outDir ?? cohortDir(preset.name));
   const nWorkers = args.workers ?? defaultWorkerCount();
   const progress = args.onProgress ?? (() => undefined);
   const t0 = Date.now();

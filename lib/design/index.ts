@@ -1,2 +1,1 @@
 export * from './design';
-export * from './read';

@@ -19,6 +19,7 @@ import { table1, type PatientRow } from './table1';
 import { table2 } from './table2';
 import { table3 } from './table3';
 import { tableCsv } from './table';
+import { applyStamp, figureStamp, type ErrorUnit } from './reference';
 
 /** The paper's items in the order of the index page. */
 export const PAPER_ITEMS = ['table1', 'table2', 'table3', 'fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8', 'fig9'] as const;
@@ -38,6 +39,8 @@ export interface WriteAllOptions {
   params?: 'auto' | 'runs';
   /** Skip PNG/SVG (HTML and CSV only). Without this, HTML only is written (with a warning) when headless Chromium cannot start. */
   noImages?: boolean;
+  /** MAE of Figs. 4, 5, 7 and 8: 'patch' (the paper's, default) or 'volume' (mean of a volume's patch predictions). */
+  unit?: ErrorUnit;
   log?: (msg: string) => void;
 }
 
@@ -48,7 +51,8 @@ export interface WriteAllReport {
 }
 
 /** Builds every figure object of the paper from a results folder (no files written). */
-export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, 'manifest' | 'params' | 'only' | 'log'> & { paramCache?: string } = {}): Record<PaperItem, Figure> {
+export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, 'manifest' | 'params' | 'only' | 'log' | 'unit'> & { paramCache?: string } = {}): Record<PaperItem, Figure> {
+  const unit = opts.unit ?? 'patch';
   const want = new Set<PaperItem>(opts.only ?? PAPER_ITEMS);
   const out = {} as Record<PaperItem, Figure>;
   const manifest = opts.manifest ?? manifestOf(res);
@@ -79,14 +83,17 @@ export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, '
   }
   if (want.has('fig2')) out.fig2 = fig2();
   if (want.has('fig3')) out.fig3 = fig3(res);
-  if (want.has('fig4')) out.fig4 = fig4(res);
-  if (want.has('fig5')) out.fig5 = fig5(res);
+  if (want.has('fig4')) out.fig4 = fig4(res, { unit });
+  if (want.has('fig5')) out.fig5 = fig5(res, { unit });
   if (want.has('fig6')) out.fig6 = fig6(res);
-  if (want.has('fig7')) out.fig7 = fig7(res);
-  if (want.has('fig8')) out.fig8 = fig8(res);
+  if (want.has('fig7')) out.fig7 = fig7(res, { unit });
+  if (want.has('fig8')) out.fig8 = fig8(res, { unit });
   // Fig. 9 (probes, beyond the paper) only where `npm run probe` wrote results.
   const probes = want.has('fig9') ? readProbeResults(res.dir) : [];
   if (probes.length > 0) out.fig9 = fig9(probes);
+  // Every figure says which data, weights and settings it shows.
+  const stamp = figureStamp(res.runs, unit);
+  for (const fig of Object.values(out)) applyStamp(fig, stamp);
   return out;
 }
 
@@ -126,9 +133,10 @@ export async function writeAllFigures(resultsDir: string, opts: WriteAllOptions 
     await renderer?.close();
   }
   const index = path.join(outDir, 'index.html');
-  writeFileAtomic(index, indexHtml(resultsDir, items.map((k) => ({ key: k, title: titleOf(figs[k], k), table: !!figs[k].table, images: !!renderer })), warnings));
+  const stamp = figureStamp(res.runs, opts.unit ?? 'patch');
+  writeFileAtomic(index, indexHtml(resultsDir, stamp, items.map((k) => ({ key: k, title: titleOf(figs[k], k), table: !!figs[k].table, images: !!renderer })), warnings));
   files.push(index);
-  writeJsonAtomic(path.join(outDir, 'figures.json'), { resultsDir, items, files: files.map((f) => path.relative(outDir, f)), warnings });
+  writeJsonAtomic(path.join(outDir, 'figures.json'), { resultsDir, stamp, items, files: files.map((f) => path.relative(outDir, f)), warnings });
   for (const w of warnings) log(`warning: ${w}`);
   return { outDir, files, warnings };
 }
@@ -172,7 +180,7 @@ function parameterRows(res: StudyResults, mode: 'auto' | 'runs', cache?: string,
   return fromRuns.map((r) => ({ ...r, ...Object.fromEntries(Object.entries(table!.find((t) => t.backbone === r.backbone) ?? {}).filter(([, v]) => v !== undefined)) }));
 }
 
-function indexHtml(resultsDir: string, items: Array<{ key: string; title: string; table: boolean; images: boolean }>, warnings: string[]): string {
+function indexHtml(resultsDir: string, stamp: string, items: Array<{ key: string; title: string; table: boolean; images: boolean }>, warnings: string[]): string {
   const rows = items
     .map((i) => {
       const links = [`<a href="${i.key}.html">interactive</a>`];
@@ -186,6 +194,7 @@ function indexHtml(resultsDir: string, items: Array<{ key: string; title: string
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>pet-iqa figures</title>
 <style>body{font-family:Arial,Helvetica,sans-serif;margin:20px}td{vertical-align:top;padding:6px 12px;border-bottom:1px solid #eee}</style></head>
 <body><h1>Figures and tables</h1><p>Hopson et al., Deep Convolutional Backbone Comparison for Automated PET Image Quality Assessment. Results: <code>${escapeHtml(resultsDir)}</code>.</p>
+<p style="color:#555;font-size:13px">${escapeHtml(stamp)}</p>
 <table>${rows}</table>${warn}</body></html>
 `;
 }

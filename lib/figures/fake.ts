@@ -5,6 +5,7 @@ import { METRICS, type MetricTriple, type Regime, type RunRecord } from '../type
 import { Rng, deriveSeed } from '../util/rng';
 import { writeJsonAtomic } from '../util/files';
 import { writeNifti } from '../io/nifti';
+import { RUN_RECORD_SCHEMA, ResultsDir } from '../records';
 
 /**
  * Plausible, clearly fake results for developing and testing the figures without training:
@@ -85,7 +86,7 @@ export function makeFakeRuns(opts: FakeResultsOptions = {}): { runs: RunRecord[]
     const kept = history.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     const f = design.folds[fold];
     return {
-      schema: 'pet-iqa/run@1',
+      schema: RUN_RECORD_SCHEMA,
       id: `${regime}__${backbone}__fold${fold}__n${n}__rep${repeat}${kind === 'ensemble' ? '__ens' : ''}`,
       backbone,
       regime,
@@ -105,6 +106,12 @@ export function makeFakeRuns(opts: FakeResultsOptions = {}): { runs: RunRecord[]
         valMAE,
         testMAE,
         testCoV: cov,
+        // Averaging a volume's patches removes part of the patch-level scatter.
+        volumeMAE: {
+          train: { ...triple(failed ? 1.25 : base * 0.6, 0.04), volumes: 7 * n },
+          validation: { ...triple(base * 0.8, 0.05), volumes: 14 },
+          test: { ...triple(failed ? 1.28 : base * 0.8, 0.05), volumes: 21 },
+        },
         randomLabelMAE: 1.3 + rng.normal(0, 0.02),
         failedToTrain: failed,
         failReason: failed ? 'training MAE stayed near the random-label MAE' : undefined,
@@ -136,8 +143,9 @@ export function makeFakeRuns(opts: FakeResultsOptions = {}): { runs: RunRecord[]
 /** Writes fake results as `<dir>/runs/*.json` and `<dir>/design.json`, like the study runner. */
 export function writeFakeResults(dir: string, opts: FakeResultsOptions = {}): { runs: RunRecord[]; design: StudyDesign } {
   const out = makeFakeRuns(opts);
-  for (const r of out.runs) writeJsonAtomic(path.join(dir, 'runs', `${r.id}.json`), r);
-  writeJsonAtomic(path.join(dir, 'design.json'), out.design);
+  const results = new ResultsDir(dir);
+  for (const r of out.runs) writeJsonAtomic(results.runRecord(r.id), r);
+  writeJsonAtomic(results.design, out.design);
   return out;
 }
 

@@ -1,11 +1,12 @@
 import { addFootnotes, baseLayout, COLORS, LABEL_NOISE_MAE, missingFigure, missingFootnote, type Figure, type Footnote, type Trace } from './common';
+import { BASELINE_ORDER, BASELINE_STYLE, baselineMean } from './reference';
 import { absentBackbones, backbonesOf, describeRun, failedBackbones, findRun, studyPlan, type StudyResults } from './results';
 
 /**
  * Fig. 3: minimum validation loss (MSE) per backbone, frozen regime, at the largest training set
  * (n = 8 in the paper): one box per backbone over the folds, every fold a point.
  */
-export function fig3(res: Pick<StudyResults, 'runs' | 'design'>, opts: { n?: number; backbones?: string[] } = {}): Figure {
+export function fig3(res: Pick<StudyResults, 'runs' | 'design' | 'baselines'>, opts: { n?: number; backbones?: string[] } = {}): Figure {
   const plan = studyPlan(res);
   const n = opts.n ?? Math.max(...plan.sizes);
   const title = `Fig. 3. Minimum validation loss per backbone (frozen, n = ${n})`;
@@ -39,7 +40,15 @@ export function fig3(res: Pick<StudyResults, 'runs' | 'design'>, opts: { n?: num
         ...(failed.size ? [{ text: 'grey: failed to train', xref: 'paper', yref: 'paper', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom', showarrow: false, font: { size: 10, color: '#777' } }] : []),
       ],
   };
+  // Baselines: their validation MSE on the same folds at this n (mean over folds), labelled lines.
+  const refs = BASELINE_ORDER.map((p) => ({ p, y: baselineMean(res.baselines, p, { kind: 'fold', n }, (b) => b.metrics.minValLoss) })).filter((x): x is { p: typeof x.p; y: number } => x.y !== undefined);
+  for (const { p, y } of refs) {
+    const st = BASELINE_STYLE[p];
+    (layout.shapes as unknown[]).push({ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: y, y1: y, line: { color: st.color, dash: st.dash, width: 1.5 } });
+    (layout.annotations as unknown[]).push({ text: `${st.label} (${y.toFixed(2)})`, xref: 'paper', x: 0, xanchor: 'left', yref: 'y', y, yanchor: 'bottom', showarrow: false, font: { size: 10, color: st.color } });
+  }
   const foot: Footnote[] = [];
+  if (refs.length) foot.push({ text: `Coloured lines: validation MSE of the baseline predictors on the same folds and patches (mean over folds, n = ${n}).` });
   if (missing.length) foot.push(missingFootnote(missing));
   if (absent.length) foot.push({ text: `No runs for: ${absent.join(', ')}` });
   addFootnotes(layout, foot, 140);

@@ -1,12 +1,14 @@
 import { axisSuffix, COLORS, mean, missingFigure, PAPER_RANDOM_LABEL_MAE, panelGridLayout, thousands, type Figure, type Trace } from './common';
+import { BASELINE_ORDER, BASELINE_STYLE, baselineMean, recordMAE, maeTitle, type ErrorUnit } from './reference';
 import { absentBackbones, backbonesOf, describeRun, findRun, orderByParams, randomLabelMAE, studyPlan, trainableParams, type StudyResults } from './results';
 
 /**
  * Fig. 7: test MAE vs n for the repeated runs ("ensemble") of each backbone on one fold: each
  * repeat in its own colour, their mean as a solid black line, dashed random-label and 0.5 lines.
  */
-export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbones?: string[] } = {}): Figure {
-  const title = 'Fig. 7. Test MAE vs n, repeated runs on one fold (frozen)';
+export function fig7(res: Pick<StudyResults, 'runs' | 'design' | 'baselines'>, opts: { backbones?: string[]; unit?: ErrorUnit } = {}): Figure {
+  const unit = opts.unit ?? 'patch';
+  const title = `Fig. 7. ${maeTitle('test', unit)} vs n, repeated runs on one fold (frozen)`;
   const plan = studyPlan(res);
   const ens = res.runs.filter((r) => r.kind === 'ensemble' && r.regime === 'frozen');
   const backbones = orderByParams(res.runs, backbonesOf(ens, opts.backbones));
@@ -25,8 +27,8 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
           missing.push(describeRun({ backbone: b, regime: 'frozen', kind: 'ensemble', fold, n, repeat: rep }));
           return null;
         }
-        ymax = Math.max(ymax, r.metrics.testMAE.overall);
-        return r.metrics.testMAE.overall;
+        ymax = Math.max(ymax, recordMAE(r, 'test', unit));
+        return recordMAE(r, 'test', unit);
       });
       perRepeat.push(ys);
       traces.push({
@@ -43,6 +45,16 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
       type: 'scatter', mode: 'lines', name: 'mean', legendgroup: 'mean', showlegend: i === 0,
       x: sizes, y: means, xaxis: `x${s}`, yaxis: `y${s}`, line: { color: 'black', width: 2.5 },
     });
+    for (const predictor of BASELINE_ORDER) {
+      const ys = sizes.map((n) => baselineMean(res.baselines, predictor, { kind: 'ensemble', n, fold }, (b) => recordMAE(b, 'test', unit)) ?? null);
+      if (ys.every((y) => y === null)) continue;
+      ymax = Math.max(ymax, ...ys.filter((y): y is number => y !== null));
+      const st = BASELINE_STYLE[predictor];
+      traces.push({
+        type: 'scatter', mode: 'lines', name: st.label, legendgroup: predictor, showlegend: i === 0,
+        x: sizes, y: ys, xaxis: `x${s}`, yaxis: `y${s}`, line: { color: st.color, dash: st.dash, width: 1.5 },
+      });
+    }
   });
   if (ens.length === 0 || traces.length === 0) {
     return missingFigure(title, 'No ensemble runs (kind "ensemble"):', missing.length ? missing : [`frozen ensemble runs on fold ${fold}, ${repeats} repeats, n = ${sizes.join(', ') || '?'}`], 'npm run reproduce');
@@ -55,13 +67,13 @@ export function fig7(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     }),
     randomMAE,
     ymax,
-    yTitle: 'Test MAE',
+    yTitle: maeTitle('test', unit),
     xaxis: (i, { rows, cols }) => ({ tickvals: sizes, showline: true, linecolor: '#333', tickfont: { size: 10 }, title: i >= (rows - 1) * cols ? { text: 'n', font: { size: 11 } } : undefined }),
-    extraWidth: 180,
+    extraWidth: res.baselines?.length ? 260 : 180,
     extraHeight: 170,
-    margin: { l: 70, r: 130, t: 80, b: 110 },
+    margin: { l: 70, r: res.baselines?.length ? 210 : 130, t: 80, b: 110 },
     legend: { x: 1.01, xanchor: 'left', y: 1, font: { size: 11 } },
-    note: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}; paper ${PAPER_RANDOM_LABEL_MAE}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters).`,
+    note: `Fold ${fold}, ${repeats} repeats. Dashed: random-label MAE (${randomMAE.toFixed(2)}; paper ${PAPER_RANDOM_LABEL_MAE}); dotted: label noise (0.5). Panel titles: backbone (trainable parameters).${res.baselines?.length ? ' Coloured lines: baseline predictors on the same fold and patches.' : ''}`,
     missing,
     absent: absentBackbones(res.runs),
     footnoteOffset: 58,

@@ -1,4 +1,5 @@
 import { addFootnotes, baseLayout, COLORS, LABEL_NOISE_MAE, mean, missingFigure, missingFootnote, thousands, type Figure } from './common';
+import { BASELINE_ORDER, BASELINE_STYLE, baselineMean, recordMAE, maeTitle, type ErrorUnit } from './reference';
 import { backbonesOf, describeRun, findRun, studyPlan, type StudyResults } from './results';
 
 /**
@@ -6,7 +7,8 @@ import { backbonesOf, describeRun, findRun, studyPlan, type StudyResults } from 
  * partial regime's trainable parameters as a line on a second (log) axis. The frozen bar is the
  * frozen run on the partial run's fold and n (the same data), else the mean over folds at that n.
  */
-export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbones?: string[] } = {}): Figure {
+export function fig8(res: Pick<StudyResults, 'runs' | 'design' | 'baselines'>, opts: { backbones?: string[]; unit?: ErrorUnit } = {}): Figure {
+  const unit = opts.unit ?? 'patch';
   const title = 'Fig. 8. Test MAE, frozen vs partly unfrozen (first 60 % of layers frozen)';
   const plan = studyPlan(res);
   const partialRuns = res.runs.filter((r) => r.regime === 'partial');
@@ -23,14 +25,24 @@ export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
     const f = findRun(res.runs, { backbone: b, regime: 'frozen', kind: 'fold', fold, n });
     const fAll = res.runs.filter((r) => r.backbone === b && r.regime === 'frozen' && r.kind === 'fold' && r.n === n);
     if (!f && fAll.length === 0) missing.push(describeRun({ backbone: b, regime: 'frozen', kind: 'fold', fold, n }));
-    frozenY.push(f ? f.metrics.testMAE.overall : fAll.length ? mean(fAll.map((r) => r.metrics.testMAE.overall)) : null);
-    partialY.push(p ? p.metrics.testMAE.overall : null);
+    frozenY.push(f ? recordMAE(f, 'test', unit) : fAll.length ? mean(fAll.map((r) => recordMAE(r, 'test', unit))) : null);
+    partialY.push(p ? recordMAE(p, 'test', unit) : null);
     paramsY.push(p ? p.trainableParams : null);
   }
   if (partialRuns.length === 0) {
     return missingFigure(title, 'No partial-regime runs:', missing.filter((m) => m.startsWith('partial')), 'npm run reproduce (the partial regime runs one fold at the largest n)');
   }
   const annotations: unknown[] = [];
+  // Baselines on the partial run's fold and n (the same patients and patches): labelled lines across the bars.
+  const partialFold = partialRuns[0]?.fold ?? plan.ensemble.fold;
+  const refShapes: unknown[] = [];
+  for (const predictor of BASELINE_ORDER) {
+    const y = baselineMean(res.baselines, predictor, { kind: 'fold', n, fold: partialFold }, (b) => recordMAE(b, 'test', unit));
+    if (y === undefined) continue;
+    const st = BASELINE_STYLE[predictor];
+    refShapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: y, y1: y, line: { color: st.color, dash: st.dash, width: 1.5 } });
+    annotations.push({ text: `${st.label} (${y.toFixed(2)})`, xref: 'paper', x: 1, xanchor: 'right', yref: 'y', y, yanchor: 'bottom', showarrow: false, font: { size: 10, color: st.color } });
+  }
   const fig: Figure = {
     data: [
       { type: 'bar', name: 'frozen', x: backbones, y: frozenY, marker: { color: COLORS.frozen }, offsetgroup: 'frozen', hovertemplate: '%{x}<br>frozen MAE %{y:.3f}<extra></extra>' },
@@ -44,10 +56,10 @@ export function fig8(res: Pick<StudyResults, 'runs' | 'design'>, opts: { backbon
       barmode: 'group',
       margin: { l: 70, r: 90, t: 70, b: 150 },
       xaxis: { tickangle: -45, showline: true, linecolor: '#333', categoryorder: 'array', categoryarray: backbones },
-      yaxis: { title: { text: `Test MAE (n = ${n})` }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5' },
+      yaxis: { title: { text: `${maeTitle('test', unit)} (n = ${n})` }, rangemode: 'tozero', showline: true, linecolor: '#333', gridcolor: '#e5e5e5' },
       yaxis2: { title: { text: 'Trainable parameters (60 % frozen)', font: { color: COLORS.params } }, type: 'log', overlaying: 'y', side: 'right', showgrid: false, tickfont: { color: COLORS.params }, ...logTicks(paramsY) },
       legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
-      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: LABEL_NOISE_MAE, y1: LABEL_NOISE_MAE, line: { color: COLORS.reference, dash: 'dot', width: 1.2 } }],
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: LABEL_NOISE_MAE, y1: LABEL_NOISE_MAE, line: { color: COLORS.reference, dash: 'dot', width: 1.2 } }, ...refShapes],
       annotations,
     },
     warnings: missing.length ? [`Fig. 8: missing ${missing.join('; ')}`] : [],

@@ -25,3 +25,4 @@ export * from './show';
 export * from './export';
 export * from './patches';
 export * from './explore';
+export * from './reference';

@@ -4,11 +4,14 @@ import { BACKBONES, BACKBONE_NAMES } from '../backbones/registry';
 import type { StudyDesign } from '../design/design';
 import type { Regime, RunRecord } from '../types';
 import { mean, PAPER_RANDOM_LABEL_MAE } from './common';
+import { ResultsDir, readDesign, tryReadBaselineRecord, tryReadRunRecord, type BaselineRecord } from '../records';
 
 /** What the figures read: every run record of a results folder and the design it followed. */
 export interface StudyResults {
   dir: string;
   runs: RunRecord[];
+  /** Baseline records (`<dir>/baselines/*.json`): the constant and handcrafted predictors on the same splits. */
+  baselines?: BaselineRecord[];
   /** Undefined when `<dir>/design.json` is absent; the figures then infer folds and sizes from the runs. */
   design?: StudyDesign;
   /** Problems met while reading (unreadable files, missing design). */
@@ -20,36 +23,33 @@ export interface StudyResults {
  * runs at all; unreadable single records become warnings so one bad file does not hide the rest.
  */
 export function loadResults(dir: string): StudyResults {
-  const runsDir = path.join(dir, 'runs');
+  const results = new ResultsDir(dir);
+  const runsDir = results.runs;
   if (!fs.existsSync(runsDir)) {
     throw new Error(`loadResults: no folder ${runsDir}. Produce results first, e.g. \`npm run reproduce -- --preset quick\`.`);
   }
   const warnings: string[] = [];
   const runs: RunRecord[] = [];
-  for (const f of fs.readdirSync(runsDir).filter((f) => f.endsWith('.json')).sort()) {
-    const file = path.join(runsDir, f);
-    try {
-      const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
-      if (rec.schema !== 'pet-iqa/run@1') {
-        warnings.push(`${file}: schema is '${String(rec.schema)}', expected 'pet-iqa/run@1'; skipped`);
-        continue;
-      }
-      runs.push(rec);
-    } catch (err) {
-      warnings.push(`${file}: unreadable (${(err as Error).message}); skipped`);
-    }
+  for (const file of results.runRecordFiles()) {
+    const rec = tryReadRunRecord(file, (m) => warnings.push(`${m}; skipped`));
+    if (rec) runs.push(rec);
+  }
+  const baselines: BaselineRecord[] = [];
+  for (const file of results.baselineRecordFiles()) {
+    const rec = tryReadBaselineRecord(file, (m) => warnings.push(`${m}; skipped`));
+    if (rec) baselines.push(rec);
   }
   if (runs.length === 0) {
     throw new Error(`loadResults: ${runsDir} holds no run records (*.json). Produce results first, e.g. \`npm run reproduce -- --preset quick\`.`);
   }
   let design: StudyDesign | undefined;
-  const designFile = path.join(dir, 'design.json');
+  const designFile = results.design;
   if (fs.existsSync(designFile)) {
-    design = JSON.parse(fs.readFileSync(designFile, 'utf8')) as StudyDesign;
+    design = readDesign(designFile);
   } else {
     warnings.push(`${designFile} is missing: folds and training sizes are inferred from the runs`);
   }
-  return { dir, runs, design, warnings };
+  return { dir, runs, baselines, design, warnings };
 }
 
 /** Folds, sizes and ensemble plan of a result set, from its design or, failing that, its runs. */

@@ -4,6 +4,7 @@ import { labelsOf, resolvePath, type LoadedManifest, type Reconstruction } from 
 import { METRICS, type PreprocessingMode } from '../types';
 import { z } from 'zod';
 import { readCacheEntry, writeCacheEntry } from '../util/cache';
+import { cacheDir as resultsCacheDir } from '../records';
 import { stableHash, projectRoot } from '../util/files';
 import { deriveSeed } from '../util/rng';
 import { defaultWorkerCount, mapInWorkers } from '../util/workers';
@@ -85,7 +86,7 @@ export function patchDatasetKey(loaded: LoadedManifest, config: PatchDatasetConf
 export async function buildPatchDataset(loaded: LoadedManifest, config: PatchDatasetConfig = {}): Promise<PatchDataset> {
   const settings = datasetSettings(config);
   const key = patchDatasetKey(loaded, config);
-  const cacheDir = config.cacheDir === undefined ? path.join(projectRoot(), 'results', 'cache', 'patches') : config.cacheDir;
+  const cacheDir = config.cacheDir === undefined ? resultsCacheDir('patches') : config.cacheDir;
   if (cacheDir) {
     const cached = readCachedDataset(cacheDir, key);
     if (cached) return cached;

@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FigureRenderer } from '../figures/render';
-import { projectRoot, writeFileAtomic } from '../util/files';
+import { scoresDir } from '../records';
+import { writeFileAtomic } from '../util/files';
 import { scoreFigure } from './figure';
 import type { ScoringModel } from './model';
 import { describeTrainingData, type OodTolerance, type TrainingDataDescription } from './reference';
@@ -56,7 +57,7 @@ export interface ScoreBatchResult {
 
 /** Default report folder of a model: results/scores/<model name>. */
 export function defaultScoreOut(model: Pick<ScoringModel, 'name'>): string {
-  return path.join(projectRoot(), 'results', 'scores', model.name);
+  return scoresDir(model.name);
 }
 
 /** A file name for a volume's PNG, unique within the batch. */

@@ -14,6 +14,7 @@ import { patchesToTensor } from '../patches/preprocess';
 import type { PatchSamplerConfig, Plane } from '../patches/sampler';
 import { PLANES } from '../patches/sampler';
 import type { KeptModelMeta } from '../study/summary';
+import { readModelMeta as readMeta, type ModelMeta } from '../records';
 import { METRICS, type PreprocessingMode, type WeightsProvenance } from '../types';
 import { compileFrozen, frozenExtractor, frozenPrefix, headModel, partialSplit } from '../transfer';
 import { digest } from '../util/files';
@@ -55,13 +56,8 @@ export interface ScoringPatchConfig extends PatchSamplerConfig {
   seed: number;
 }
 
-/** Meta of a kept model folder as scoring reads it (the study's KeptModelMeta plus its regime fields). */
-export type ScoringModelMeta = KeptModelMeta & {
-  flattenSize?: number;
-  frozenLayers?: number;
-  baseLayers?: number;
-  cut?: Array<{ name: string; shape: number[]; size: number }>;
-};
+/** Meta of a kept model folder as scoring reads it (lib/records' ModelMeta, with its regime fields). */
+export type ScoringModelMeta = ModelMeta;
 
 /** A kept model ready to score patches. */
 export interface ScoringModel {
@@ -105,67 +101,39 @@ export class ScoringModelError extends Error {
   }
 }
 
-const PREPROCESSING_MODES: readonly PreprocessingMode[] = ['caffe', 'tf', 'torch', 'none'];
-
-/** Reads and checks `<dir>/meta.json`; every problem names the file and the field. */
+/** Reads and checks `<dir>/meta.json` (lib/records' schema); every problem names the file and the field. */
 export function readModelMeta(dir: string): ScoringModelMeta {
   const file = path.join(dir, 'meta.json');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ScoringModelError(dir, 'not a folder (expected <results>/models/<backbone>__<regime>[__ensemble]/)');
+  if (!fs.existsSync(file)) throw new ScoringModelError(dir, `${file}: missing; a kept model folder has meta.json, model.json and weights.bin (written by \`npm run reproduce\`)`);
+  let m: ScoringModelMeta;
+  try {
+    m = readMeta(file);
+  } catch (err) {
+    throw new ScoringModelError(dir, (err as Error).message);
+  }
+  try {
+    getBackboneSpec(m.backbone);
+  } catch (err) {
+    throw new ScoringModelError(dir, `${file}: field 'backbone': ${(err as Error).message}`);
+  }
   const fail = (msg: string): never => {
     throw new ScoringModelError(dir, `${file}: ${msg}`);
   };
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ScoringModelError(dir, 'not a folder (expected <results>/models/<backbone>__<regime>[__ensemble]/)');
-  if (!fs.existsSync(file)) fail('missing; a kept model folder has meta.json, model.json and weights.bin (written by `npm run reproduce`)');
-  let m: Record<string, unknown>;
-  try {
-    m = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    return fail(`invalid JSON (${(err as Error).message})`);
-  }
-  if (m.schema !== 'pet-iqa/model@1') fail(`field 'schema' is ${JSON.stringify(m.schema)}, expected "pet-iqa/model@1"`);
-  if (typeof m.backbone !== 'string') fail(`field 'backbone' must be a backbone name`);
-  try {
-    getBackboneSpec(m.backbone as string);
-  } catch (err) {
-    fail(`field 'backbone': ${(err as Error).message}`);
-  }
-  if (m.regime !== 'frozen' && m.regime !== 'partial') fail(`field 'regime' must be "frozen" or "partial", got ${JSON.stringify(m.regime)}`);
-  if (m.kind !== 'fold' && m.kind !== 'ensemble') fail(`field 'kind' must be "fold" or "ensemble", got ${JSON.stringify(m.kind)}`);
-  const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-  if (!posInt(m.inputSize)) fail(`field 'inputSize' must be a positive integer, got ${JSON.stringify(m.inputSize)}`);
-  if (!PREPROCESSING_MODES.includes(m.preprocessing as PreprocessingMode)) {
-    fail(`field 'preprocessing' must be one of ${PREPROCESSING_MODES.join(', ')}, got ${JSON.stringify(m.preprocessing)}`);
-  }
-  const p = m.patches as Record<string, unknown> | undefined;
-  if (!p || typeof p !== 'object') fail(`field 'patches' (patch sampler settings) is missing`);
-  for (const k of ['size', 'candidates', 'keep']) if (!posInt(p![k])) fail(`field 'patches.${k}' must be a positive integer, got ${JSON.stringify(p![k])}`);
-  if (p!.size !== m.inputSize) fail(`field 'patches.size' (${p!.size}) differs from 'inputSize' (${m.inputSize})`);
-  const w = m.weights as WeightsProvenance | undefined;
-  if (!w || (w.kind !== 'imagenet' && w.kind !== 'random init' && w.kind !== 'pretext')) fail(`field 'weights' must be {kind: "imagenet", file, sha256}, {kind: "pretext", file, sha256, ...} or {kind: "random init", seed}`);
-  if ((w!.kind === 'imagenet' || w!.kind === 'pretext') && !/^[0-9a-f]{64}$/.test(String(w!.sha256))) fail(`field 'weights.sha256' must be 64 hex digits, got ${JSON.stringify(w!.sha256)}`);
-  if (w!.kind === 'random init' && !Number.isFinite(w!.seed)) fail(`field 'weights.seed' must be a number, got ${JSON.stringify(w!.seed)}`);
-  const ls = m.labelScale as { outputs?: unknown } | undefined;
-  if (!ls || JSON.stringify(ls.outputs) !== JSON.stringify(METRICS)) fail(`field 'labelScale.outputs' must be ${JSON.stringify(METRICS)}`);
-  if (!Array.isArray(m.runs) || m.runs.length === 0) fail(`field 'runs' must list the run(s) the model comes from`);
   // Run ids are `<regime>__<backbone>__...` (lib/study/plan runId): a meta.json naming another backbone or
   // regime than its runs (edited, or copied from another model) would otherwise fail deep in the rebuild.
-  (m.runs as Array<{ id?: unknown }>).forEach((r, i) => {
-    const [regime, backbone] = typeof r?.id === 'string' ? r.id.split('__') : [];
+  m.runs.forEach((r, i) => {
+    const [regime, backbone] = r.id.split('__');
     if (backbone !== undefined && backbone !== m.backbone) {
       fail(`field 'backbone' is ${JSON.stringify(m.backbone)} but field 'runs[${i}].id' (${JSON.stringify(r.id)}) is a run of ${backbone}: the folder holds a ${backbone} model (meta.json edited or copied from another model?)`);
     }
     if (backbone !== undefined && regime !== m.regime) fail(`field 'regime' is ${JSON.stringify(m.regime)} but field 'runs[${i}].id' (${JSON.stringify(r.id)}) is a ${regime} run`);
   });
-  const cal = (m.weights as { bnCalibration?: { file?: unknown } } | undefined)?.bnCalibration?.file;
+  const cal = m.weights.kind === 'random init' ? m.weights.bnCalibration?.file : undefined;
   if (typeof cal === 'string' && path.basename(cal) !== `${m.backbone}.bn.json`) {
     fail(`field 'backbone' is ${JSON.stringify(m.backbone)} but field 'weights.bnCalibration.file' is ${JSON.stringify(cal)} (statistics of another backbone)`);
   }
-  if (m.regime === 'frozen' && !posInt(m.flattenSize)) fail(`field 'flattenSize' must be a positive integer (frozen regime), got ${JSON.stringify(m.flattenSize)}`);
-  if (m.regime === 'partial') {
-    if (!Number.isInteger(m.frozenLayers)) fail(`field 'frozenLayers' must be an integer (partial regime)`);
-    if (!posInt(m.baseLayers)) fail(`field 'baseLayers' must be a positive integer (partial regime)`);
-    if (!Array.isArray(m.cut) || m.cut.length === 0) fail(`field 'cut' must list the cut tensors (partial regime)`);
-  }
-  return m as unknown as ScoringModelMeta;
+  return m;
 }
 
 /** Member folders of a model: ['.'] for a fold model, member0.. for an ensemble (from meta.runs). */

@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readNifti } from '../io';
 import { labelsOf, loadManifest, resolvePath, type LoadedManifest } from '../manifest';
-import type { RunRecord, Volume } from '../types';
+import { ResultsDir, cacheDir as resultsCacheDir, tryReadRunRecord } from '../records';
+import type { Volume } from '../types';
 import { z } from 'zod';
 import { readCacheEntry, writeCacheEntry } from '../util/cache';
 import { projectRoot, stableHash } from '../util/files';
@@ -105,14 +106,9 @@ export function trainingPatientsOf(modelDir: string, meta: ScoringModelMeta): st
   if (!results) return undefined;
   const out = new Set<string>();
   for (const r of meta.runs) {
-    const f = path.join(results, 'runs', `${r.id}.json`);
-    if (!fs.existsSync(f)) return undefined;
-    try {
-      const rec = JSON.parse(fs.readFileSync(f, 'utf8')) as RunRecord;
-      rec.trainPatients.forEach((p) => out.add(p));
-    } catch {
-      return undefined;
-    }
+    const rec = tryReadRunRecord(new ResultsDir(results).runRecord(r.id), (m) => process.stderr.write(`${m}; describing the training data from the manifest instead\n`));
+    if (!rec) return undefined;
+    rec.trainPatients.forEach((p) => out.add(p));
   }
   return [...out];
 }
@@ -145,7 +141,7 @@ export function describeTrainingData(
   const recons = loaded.manifest.reconstructions.filter((r) => wanted.has(r.patient) && labelsOf(r) !== undefined);
   if (recons.length === 0) return { reason: `${file}: no rated reconstructions of patients ${patients.join(', ')}` };
   const key = stableHash({ v: 1, manifest: loaded.sha256, patients: [...patients].sort() }).slice(0, 20);
-  const cacheDir = opts.cacheDir === undefined ? path.join(projectRoot(), 'results', 'cache', 'score-reference') : opts.cacheDir;
+  const cacheDir = opts.cacheDir === undefined ? resultsCacheDir('score-reference') : opts.cacheDir;
   if (cacheDir) {
     try {
       const c = readCacheEntry(cacheDir, key, trainingDataDescriptionSchema);

@@ -10,7 +10,22 @@ import { buildPatchDataset, type PatchDataset } from '../patches/dataset';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 
 /** The part of lib/patches' PatchDataset a study needs. */
-export type StudyDataset = Pick<PatchDataset, 'key' | 'size' | 'count' | 'patches' | 'labels' | 'patchPatient'>;
+export type StudyDataset = Pick<PatchDataset, 'key' | 'size' | 'count' | 'patches' | 'labels' | 'patchPatient'> & {
+  /** Reconstruction (volume) of each patch, for per-volume errors; see volumeIdsOf when absent. */
+  patchRecon?: string[];
+};
+
+/**
+ * The volume each patch comes from: `patchRecon`, or, for dataset files written without it, the
+ * patient and label triple (patches of one reconstruction share both).
+ */
+export function volumeIdsOf(ds: StudyDataset): string[] {
+  if (ds.patchRecon) {
+    if (ds.patchRecon.length !== ds.count) throw new Error(`dataset ${ds.key}: ${ds.patchRecon.length} patchRecon entries for ${ds.count} patches`);
+    return ds.patchRecon;
+  }
+  return ds.patchPatient.map((p, i) => `${p}|${ds.labels[i * 3]}|${ds.labels[i * 3 + 1]}|${ds.labels[i * 3 + 2]}`);
+}
 
 /** Where the data came from, for every record. */
 export interface DataProvenance {
@@ -33,6 +48,7 @@ interface DatasetFileHeader {
   size: number;
   count: number;
   patchPatient: string[];
+  patchRecon?: string[];
   provenance: DataProvenance;
 }
 
@@ -45,7 +61,7 @@ export function writeDatasetFile(file: string, ds: StudyDataset, provenance: Dat
   bin.set(ds.patches);
   bin.set(ds.labels, ds.patches.length);
   writeFileAtomic(`${file}.f32`, new Uint8Array(bin.buffer));
-  const header: DatasetFileHeader = { schema: 'pet-iqa/study-dataset@1', key: ds.key, size: ds.size, count: ds.count, patchPatient: ds.patchPatient, provenance };
+  const header: DatasetFileHeader = { schema: 'pet-iqa/study-dataset@1', key: ds.key, size: ds.size, count: ds.count, patchPatient: ds.patchPatient, ...(ds.patchRecon ? { patchRecon: ds.patchRecon } : {}), provenance };
   writeJsonAtomic(file, header);
 }
 
@@ -58,7 +74,7 @@ export function readDatasetFile(file: string): { ds: StudyDataset; provenance: D
   const np = h.count * h.size * h.size;
   if (all.length !== np + h.count * 3) throw new Error(`${file}.f32: ${all.length} values, expected ${np + h.count * 3}`);
   return {
-    ds: { key: h.key, size: h.size, count: h.count, patchPatient: h.patchPatient, patches: all.subarray(0, np), labels: all.subarray(np) },
+    ds: { key: h.key, size: h.size, count: h.count, patchPatient: h.patchPatient, ...(h.patchRecon ? { patchRecon: h.patchRecon } : {}), patches: all.subarray(0, np), labels: all.subarray(np) },
     provenance: h.provenance,
   };
 }

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { partialSplit } from '../transfer';
-import { readDesign } from '../design/read';
+import { readDesign } from '../records/read';
 import { IMAGENET, type WeightsSource } from '../weights/source';
 import type { BackboneName } from '../backbones/registry';
 import { cohortManifestPath } from '../workspace/paths';

@@ -8,3 +8,4 @@ export * from './runner';
 export * from './estimate';
 export * from './merge';
 export * from './weights';
+export * from './baselines';

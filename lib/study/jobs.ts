@@ -13,6 +13,7 @@ import { subsetIndices, toBackboneInput } from '../patches/dataset';
 import type { PreprocessingMode, RunRecord, WeightsProvenance } from '../types';
 import { describeBackend } from '../backend/select';
 import type { WeightsSource } from '../weights/source';
+import { RUN_RECORD_SCHEMA, ResultsDir, tryReadRunRecord } from '../records';
 import { writeJsonAtomic } from '../util/files';
 import { loadBackboneWithWeights } from '../weights/backbone';
 import { saveTfjsModel } from '../weights/tfjs';
@@ -22,7 +23,7 @@ import { evaluateRun } from '../train/evaluate';
 import { featureCacheKey, readFeatureCache, runRows, type FeatureCacheKeyArgs } from '../train/features';
 import { glorotDense, predictHead, resolveTrainConfig, trainHead, type FeatureMatrix } from '../train/head';
 import { predictRows, trainSuffix } from '../train/suffix';
-import { loadStudyData, type DataSource } from './data';
+import { loadStudyData, volumeIdsOf, type DataSource } from './data';
 import type { RunSpec } from './plan';
 import type { StudyPreset } from './presets';
 
@@ -80,7 +81,7 @@ export function builder(ctx: Pick<StudyContext, 'builderModule'>): BuildFn | und
 
 /** Where a random-init backbone's calibrated BN statistics live, relative to the results (and model) folder. */
 export function calibrationFile(backbone: BackboneName): string {
-  return path.join('calibration', `${backbone}.bn.json`);
+  return ResultsDir.calibrationFile(backbone);
 }
 
 /**
@@ -163,7 +164,8 @@ function loadCached(ctx: StudyContext, key: string): FeatureMatrix[] {
 
 /** Paths of a run's outputs. */
 export function runPaths(out: string, id: string) {
-  return { record: path.join(out, 'runs', `${id}.json`), model: path.join(out, 'runs', `${id}.model`) };
+  const dir = new ResultsDir(out);
+  return { record: dir.runRecord(id), model: dir.runModel(id) };
 }
 
 /** Runs one training run and writes `<out>/runs/<id>.model/` then `<out>/runs/<id>.json` (last, atomically). */
@@ -222,12 +224,12 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     whole.dispose();
     baseCache.clear();
   }
-  const metrics = evaluateRun({ labels: ds.labels, train, validation, test, predictions: preds, keptEpoch: result.keptEpoch, minValLoss: result.minValLoss });
+  const metrics = evaluateRun({ labels: ds.labels, train, validation, test, predictions: preds, keptEpoch: result.keptEpoch, minValLoss: result.minValLoss, volumes: volumeIdsOf(ds) });
   timings.totalSeconds = (performance.now() - t0) / 1000;
   timings.epochsRun = result.epochsRun;
   timings.epochsPerSecond = result.epochsRun / Math.max(result.seconds, 1e-9);
   const record: RunRecord = {
-    schema: 'pet-iqa/run@1',
+    schema: RUN_RECORD_SCHEMA,
     id: spec.id,
     backbone: spec.backbone,
     regime: spec.regime,
@@ -272,12 +274,10 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
   return record;
 }
 
-/** Reads a finished record, or undefined when absent or unreadable (then the run is redone). */
-export function readRecord(file: string): RunRecord | undefined {
-  try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
-    return r.schema === 'pet-iqa/run@1' ? r : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Reads a finished record, or undefined when absent or invalid (then the run is redone); an invalid
+ * or old record is reported with its file and field through `onInvalid` (default: stderr).
+ */
+export function readRecord(file: string, onInvalid: (message: string) => void = (m) => process.stderr.write(`${m}; the run is redone\n`)): RunRecord | undefined {
+  return tryReadRunRecord(file, onInvalid);
 }

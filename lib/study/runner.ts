@@ -13,6 +13,7 @@ import { getBackboneSpec, type BackboneName } from '../backbones/registry';
 import { makeDesign, type StudyDesign } from '../design/design';
 import { ensureCohort } from '../workspace/cohort';
 import { resultsDirFor } from '../workspace/paths';
+import { readDesign } from '../records';
 import { toBackboneInput } from '../patches/dataset';
 import type { Regime, RunRecord, WeightsProvenance } from '../types';
 import { gitCommit, machineInfo } from '../util/provenance';
@@ -31,6 +32,7 @@ import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
 import { collectModels, readRecords, writeSummary } from './summary';
+import { writeBaselines } from './baselines';
 import { defaultWorkerCount } from '../util/workers';
 
 export interface StudyArgs {
@@ -154,7 +156,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const design = makeDesign(patientsOf(ds), { ...preset.design, seed: preset.design.seed ?? preset.seed }, testPatients);
   const designFile = path.join(out, 'design.json');
   if (fs.existsSync(designFile)) {
-    const old = JSON.parse(fs.readFileSync(designFile, 'utf8')) as StudyDesign;
+    const old = readDesign(designFile);
     if (stableStringify(old) !== stableStringify(design)) {
       throw new Error(`${designFile} differs from the design of this preset and data; use another --out or delete the folder`);
     }
@@ -276,7 +278,8 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   if (claimed.busy.length + claimed.doneElsewhere.length > 0) log(`${claimed.busy.length} run(s) claimed by another process, ${claimed.doneElsewhere.length} finished by one`);
 
   const records = readRecords(out);
-  const summary = await writeSummary(out, records);
+  const baselines = writeBaselines({ out, plan: all, ds, data: dataProv, preset: preset.name, gitCommit: ctx.gitCommit, machine: ctx.machine, cacheDir, log });
+  const summary = await writeSummary(out, records, baselines);
   const models = collectModels(out, records);
   log(`wrote ${summary.rows} rows to ${summary.csv}; ${models.length} kept model folder(s) under ${path.join(out, 'models')}`);
   return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: claimed.ran.length, ranIds: claimed.ran, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };

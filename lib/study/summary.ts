@@ -4,27 +4,25 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { RunRecord } from '../types';
+import { type BaselineRecord, MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
-import { readRecord, runPaths } from './jobs';
+import { runPaths } from './jobs';
 
-/** Every finished record under `<out>/runs`, sorted by id. */
-export function readRecords(out: string): RunRecord[] {
-  const dir = path.join(out, 'runs');
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .map((f) => readRecord(path.join(dir, f)))
+export type { SummaryRow } from '../records';
+
+/** Every valid record under `<out>/runs`, sorted by id; invalid ones are reported (file and field) and left out. */
+export function readRecords(out: string, onInvalid: (message: string) => void = (m) => process.stderr.write(`${m}; left out\n`)): RunRecord[] {
+  return new ResultsDir(out)
+    .runRecordFiles()
+    .map((f) => tryReadRunRecord(f, onInvalid))
     .filter((r): r is RunRecord => r !== undefined)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export type SummaryRow = Record<string, string | number | boolean>;
-
-/** One flat row per run. */
-export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
-  return records.map((r) => ({
+/** One flat row per run, then one per baseline (record 'baseline', backbone = the predictor, regime 'baseline'). */
+export function summaryRows(records: readonly RunRecord[], baselines: readonly BaselineRecord[] = []): SummaryRow[] {
+  const runs = records.map((r) => ({
+    record: 'run',
     id: r.id,
     backbone: r.backbone,
     regime: r.regime,
@@ -42,6 +40,10 @@ export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
     testMAE_GQR: r.metrics.testMAE.GQR,
     testMAE_PR: r.metrics.testMAE.PR,
     testMAE_DC: r.metrics.testMAE.DC,
+    testVolumeMAE: r.metrics.volumeMAE.test.overall,
+    testVolumeMAE_GQR: r.metrics.volumeMAE.test.GQR,
+    testVolumeMAE_PR: r.metrics.volumeMAE.test.PR,
+    testVolumeMAE_DC: r.metrics.volumeMAE.test.DC,
     testCoV_GQR: r.metrics.testCoV.GQR,
     testCoV_PR: r.metrics.testCoV.PR,
     testCoV_DC: r.metrics.testCoV.DC,
@@ -51,12 +53,47 @@ export function summaryRows(records: readonly RunRecord[]): SummaryRow[] {
     backend: r.provenance.backend,
     trainSeconds: r.timings.trainSeconds ?? NaN,
   }));
+  const base = baselines.map((b) => ({
+    record: 'baseline',
+    id: b.id,
+    backbone: b.predictor,
+    regime: 'baseline',
+    kind: b.kind,
+    fold: b.fold,
+    n: b.n,
+    repeat: 0,
+    trainableParams: b.predictor === 'constant' ? 3 : (b.model.features as unknown[]).length * 3 + 3,
+    keptEpoch: 0,
+    epochsRun: 0,
+    minValLoss: b.metrics.minValLoss,
+    trainMAE: b.metrics.trainMAE.overall,
+    valMAE: b.metrics.valMAE.overall,
+    testMAE: b.metrics.testMAE.overall,
+    testMAE_GQR: b.metrics.testMAE.GQR,
+    testMAE_PR: b.metrics.testMAE.PR,
+    testMAE_DC: b.metrics.testMAE.DC,
+    testVolumeMAE: b.metrics.volumeMAE.test.overall,
+    testVolumeMAE_GQR: b.metrics.volumeMAE.test.GQR,
+    testVolumeMAE_PR: b.metrics.volumeMAE.test.PR,
+    testVolumeMAE_DC: b.metrics.volumeMAE.test.DC,
+    testCoV_GQR: b.metrics.testCoV.GQR,
+    testCoV_PR: b.metrics.testCoV.PR,
+    testCoV_DC: b.metrics.testCoV.DC,
+    randomLabelMAE: b.metrics.randomLabelMAE,
+    failedToTrain: b.metrics.failedToTrain,
+    weights: 'none',
+    backend: 'none',
+    trainSeconds: b.timings.totalSeconds ?? NaN,
+  }));
+  return [...runs, ...base];
 }
 
-/** Means over folds/repeats per backbone, regime, kind and n. */
-export function aggregateRows(records: readonly RunRecord[]): SummaryRow[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of records) {
+/** Means over folds/repeats per backbone (or baseline predictor), regime, kind and n. */
+export function aggregateRows(records: readonly RunRecord[], baselines: readonly BaselineRecord[] = []): SummaryRow[] {
+  type Row = { backbone: string; regime: string; kind: string; n: number; trainableParams: number; metrics: RunRecord['metrics'] };
+  const groups = new Map<string, Row[]>();
+  const all: Row[] = [...records, ...baselines.map((b) => ({ backbone: b.predictor, regime: 'baseline', kind: b.kind, n: b.n, trainableParams: 0, metrics: b.metrics }))];
+  for (const r of all) {
     const k = [r.backbone, r.regime, r.kind, r.n].join('|');
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
@@ -73,6 +110,7 @@ export function aggregateRows(records: readonly RunRecord[]): SummaryRow[] {
     trainMAE: mean(rs.map((r) => r.metrics.trainMAE.overall)),
     testMAE: mean(rs.map((r) => r.metrics.testMAE.overall)),
     testMAE_std: std(rs.map((r) => r.metrics.testMAE.overall)),
+    testVolumeMAE: mean(rs.map((r) => r.metrics.volumeMAE.test.overall)),
     failed: rs.filter((r) => r.metrics.failedToTrain).length,
   }));
 }
@@ -88,14 +126,15 @@ function csvOf(rows: SummaryRow[]): string {
 }
 
 /**
- * Writes `<out>/summary.csv` (one row per run, through danfojs when it loads, else a plain writer)
+ * Writes `<out>/summary.csv` (one row per run and baseline, through danfojs when it loads, else a plain writer)
  * and `<out>/summary.json` (rows + aggregate).
  */
-export async function writeSummary(out: string, records: readonly RunRecord[]): Promise<{ csv: string; json: string; rows: number }> {
-  const rows = summaryRows(records);
-  const aggregate = aggregateRows(records);
-  const csv = path.join(out, 'summary.csv');
-  const json = path.join(out, 'summary.json');
+export async function writeSummary(out: string, records: readonly RunRecord[], baselines: readonly BaselineRecord[] = []): Promise<{ csv: string; json: string; rows: number }> {
+  const rows = summaryRows(records, baselines);
+  const aggregate = aggregateRows(records, baselines);
+  const dir = new ResultsDir(out);
+  const csv = dir.summaryCsv;
+  const json = dir.summaryJson;
   let text: string | undefined;
   if (rows.length > 0) {
     try {
@@ -108,42 +147,24 @@ export async function writeSummary(out: string, records: readonly RunRecord[]): 
     }
   }
   writeFileAtomic(csv, text ?? csvOf(rows));
-  writeJsonAtomic(json, { schema: 'pet-iqa/summary@1', runs: rows, aggregate });
+  writeJsonAtomic(json, { schema: SUMMARY_SCHEMA, runs: rows, aggregate });
   return { csv, json, rows: rows.length };
 }
 
-/** Metadata a scoring tool needs to use a kept model. */
-export interface KeptModelMeta {
-  schema: 'pet-iqa/model@1';
-  backbone: string;
-  regime: string;
-  /** 'fold' (best fold run by validation loss) or 'ensemble' (members member0..). */
-  kind: 'fold' | 'ensemble';
-  /** What the folder's model.json takes: flattened backbone features (frozen) or the cut activations (partial). */
-  input: string;
-  weights: RunRecord['provenance']['weights'];
-  inputSize: number;
-  preprocessing: unknown;
-  patches: unknown;
-  foldBN: unknown;
-  frozenLayers?: unknown;
-  labelScale: { min: 0; max: 3; outputs: ['GQR', 'PR', 'DC'] };
-  runs: Array<{ id: string; member?: string; minValLoss: number; testMAE: RunRecord['metrics']['testMAE']; seed: number }>;
-  data: RunRecord['provenance']['data'];
-  backend: string;
-  gitCommit: string;
-}
+/** Metadata a scoring tool needs to use a kept model (the schema lives in lib/records). */
+export type KeptModelMeta = ModelMeta;
 
 function copyDir(src: string, dst: string): void {
   fs.mkdirSync(dst, { recursive: true });
   for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dst, f));
 }
 
-function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble'): KeptModelMeta {
+/** The meta.json of a kept model, checked against its schema before it is written (`file` names it in errors). */
+function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble', file: string): KeptModelMeta {
   const r = rs[0];
   const c = r.provenance.config;
-  return {
-    schema: 'pet-iqa/model@1',
+  return checkValue(file, {
+    schema: MODEL_META_SCHEMA,
     backbone: r.backbone,
     regime: r.regime,
     kind,
@@ -159,7 +180,7 @@ function metaOf(rs: RunRecord[], kind: 'fold' | 'ensemble'): KeptModelMeta {
     data: r.provenance.data,
     backend: r.provenance.backend,
     gitCommit: r.provenance.gitCommit,
-  };
+  }, ModelMetaSchema, 'model metadata');
 }
 
 /**
@@ -178,7 +199,7 @@ export function collectModels(out: string, records: readonly RunRecord[]): strin
     const maxN = Math.max(...rs.map((r) => r.n));
     const atN = rs.filter((r) => r.n === maxN && fs.existsSync(runPaths(out, r.id).model));
     if (atN.length === 0) continue;
-    const dir = path.join(out, 'models', k);
+    const dir = new ResultsDir(out).model(k);
     fs.rmSync(dir, { recursive: true, force: true });
     // A random-init backbone's calibrated BN statistics travel with the model (same relative path).
     const cal = rs[0].provenance.weights.kind === 'random init' ? rs[0].provenance.weights.bnCalibration : undefined;
@@ -199,12 +220,12 @@ export function collectModels(out: string, records: readonly RunRecord[]): strin
       const members = atN.sort((a, b) => a.repeat - b.repeat);
       members.forEach((r, i) => copyDir(runPaths(out, r.id).model, path.join(dir, `member${i}`)));
       copyCalibration();
-      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf(members, 'ensemble'));
+      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf(members, 'ensemble', path.join(dir, 'meta.json')));
     } else {
       const best = atN.reduce((a, b) => (b.metrics.minValLoss < a.metrics.minValLoss ? b : a));
       copyDir(runPaths(out, best.id).model, dir);
       copyCalibration();
-      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf([best], 'fold'));
+      writeJsonAtomic(path.join(dir, 'meta.json'), metaOf([best], 'fold', path.join(dir, 'meta.json')));
     }
     written.push(dir);
   }

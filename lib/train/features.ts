@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { BackboneName } from '../backbones/registry';
 import type { PreprocessingMode, WeightsProvenance } from '../types';
 import { hasCacheEntry, readCacheEntry, writeCacheEntry } from '../util/cache';
-import { stableHash, projectRoot } from '../util/files';
+import { cacheDir as resultsCacheDir } from '../records';
+import { stableHash } from '../util/files';
 import type { FeatureMatrix } from './head';
 
 /** Bumped when what is cached changes (it is part of every key); the file layout is lib/util/cache's. */
@@ -35,7 +36,7 @@ export function featureCacheKey(args: FeatureCacheKeyArgs): string {
 
 /** Default cache folder: `<project>/results/cache/features`. */
 export function defaultFeatureCacheDir(): string {
-  return path.join(projectRoot(), 'results', 'cache', 'features');
+  return resultsCacheDir('features');
 }
 
 /** The feature cache's sidecar metadata (lib/util/cache checks it on every read). */

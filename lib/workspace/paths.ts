@@ -2,20 +2,17 @@
  * Where a preset's data and results live in this project, and which preset the notebooks use.
  * tfjs-free and below every stage: the study, the figures, scoring and the notebooks all ask here.
  */
-import * as path from 'path';
-import { projectRoot } from '../util/files';
+import { ResultsDir } from '../records/results_dir';
+
+// The results layout (results/<preset>/, results/cohorts/<preset>/, caches) is owned by lib/records.
+export { cohortManifestPath } from '../records/results_dir';
 
 /** The notebooks' preset: $PRESET, default 'quick' ('smoke' in CI: `npm run notebooks` sets it). */
 export function notebookPreset(): string {
   return process.env.PRESET || 'quick';
 }
 
-/** results/cohorts/<preset>/manifest.json: where lib/cohort writes a preset's cohort. */
-export function cohortManifestPath(preset: string): string {
-  return path.join(projectRoot(), 'results', 'cohorts', preset, 'manifest.json');
-}
-
 /** results/<preset>/: where the study runner writes a preset's runs and design. */
 export function resultsDirFor(preset: string): string {
-  return path.join(projectRoot(), 'results', preset);
+  return ResultsDir.forPreset(preset).root;
 }

@@ -3,8 +3,7 @@
  * that sits above lib/study, since it runs the study: lib/study itself imports only ./paths and
  * ./cohort, never this file or the folder's index.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import { ResultsDir } from '../records/results_dir';
 import { runStudy } from '../study/runner';
 import { resultsDirFor } from './paths';
 
@@ -14,9 +13,9 @@ import { resultsDirFor } from './paths';
  */
 export async function ensureResults(preset: string, log: (m: string) => void = console.log): Promise<string> {
   const dir = resultsDirFor(preset);
-  const runs = path.join(dir, 'runs');
-  if (fs.existsSync(runs) && fs.readdirSync(runs).some((f) => f.endsWith('.json'))) return dir;
-  log(`no runs in ${runs}: running the '${preset}' study (lib/study) ...`);
+  const results = new ResultsDir(dir);
+  if (results.hasRuns()) return dir;
+  log(`no runs in ${results.runs}: running the '${preset}' study (lib/study) ...`);
   await runStudy({ preset, out: dir, log });
   return dir;
 }

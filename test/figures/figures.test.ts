@@ -1,6 +1,8 @@
 import * as assert from 'assert';
 import { fig2, fig3, fig4, fig5, fig6, fig7, fig8, makeFakeRuns, COLORS, type Trace } from '../../lib/figures';
 import type { RunRecord } from '../../lib/types';
+import type { BaselineRecord } from '../../lib/records';
+import { applyStamp, figureStamp } from '../../lib/figures/reference';
 
 const BB = ['VGG16', 'MobileNetV3Small', 'ResNet50', 'DenseNet121'];
 const small = () => makeFakeRuns({ seed: 3, backbones: BB, folds: 3, sizes: [1, 4, 8], repeats: 3 });
@@ -139,5 +141,71 @@ describe('figures: Fig. 2 (schematic)', () => {
     assert.ok((fig.layout.shapes as unknown[]).length > 10);
     const text = annotationText(fig.layout);
     for (const s of ['Backbone', 'Flatten', 'Dense(3)', 'GQR', 'PR', 'DC', '6,147']) assert.ok(text.includes(s), s);
+  });
+});
+
+describe('figures: baselines, per-volume MAE and the stamp', () => {
+  /** Hand-made baseline records: the constant at MAE 1 + fold/10 (per volume 0.9 + fold/10), the ridge at half that. */
+  const withBaselines = () => {
+    const res = small();
+    const baselines: BaselineRecord[] = [];
+    for (const kind of ['fold', 'ensemble'] as const)
+      for (const fold of kind === 'fold' ? [0, 1, 2] : [0])
+        for (const n of [1, 4, 8])
+          for (const predictor of ['constant', 'handcrafted-ridge'] as const) {
+            const k = predictor === 'constant' ? 1 : 0.5;
+            const t = (v: number) => ({ GQR: v, PR: v, DC: v, overall: v });
+            const run = res.runs[0];
+            baselines.push({
+              schema: 'pet-iqa/baseline@1', id: `${predictor}${kind}${fold}${n}`, predictor, kind, fold, n,
+              trainPatients: [], validationPatients: [], testPatients: [],
+              metrics: { ...run.metrics, minValLoss: k * 1.5, testMAE: t(k * (1 + fold / 10)), trainMAE: t(k * 0.8), volumeMAE: { train: { ...t(k * 0.7), volumes: 7 }, validation: { ...t(k), volumes: 14 }, test: { ...t(k * (0.9 + fold / 10)), volumes: 21 } } },
+              model: {}, timings: {}, provenance: { ...run.provenance },
+            });
+          }
+    return { ...res, baselines };
+  };
+
+  it('Fig. 5 draws each baseline as a labelled line per panel at its mean over folds; per volume on request', () => {
+    const res = withBaselines();
+    const fig = fig5(res);
+    const constant = fig.data.filter((t) => t.name === 'constant (training mean)');
+    assert.equal(constant.length, BB.length); // one per panel
+    assert.equal(constant.filter((t) => t.showlegend).length, 1);
+    assert.deepStrictEqual((constant[0].y as number[]).map((v) => +v.toFixed(9)), [1.1, 1.1, 1.1]); // mean of 1.0, 1.1, 1.2
+    const ridge = fig.data.find((t) => t.name === 'handcrafted features + ridge')!;
+    assert.deepStrictEqual((ridge.y as number[]).map((v) => +v.toFixed(9)), [0.55, 0.55, 0.55]);
+    assert.match(annotationText(fig.layout), /baseline predictors on the same folds/);
+    const perVolume = fig5(res, { unit: 'volume' });
+    assert.deepStrictEqual((perVolume.data.find((t) => t.name === 'constant (training mean)')!.y as number[]).map((v) => +v.toFixed(9)), [1, 1, 1]);
+    const vgg = boxes(perVolume.data).find((t) => t.name === 'VGG16')!;
+    const expected = res.runs.filter((r) => r.backbone === 'VGG16' && r.regime === 'frozen' && r.kind === 'fold').map((r) => r.metrics.volumeMAE.test.overall);
+    assert.deepStrictEqual([...(vgg.y as number[])].sort(), expected.sort());
+    assert.match(JSON.stringify(perVolume.layout), /Test MAE per volume/);
+  });
+
+  it('Figs. 3, 4, 7 and 8 carry the baselines too', () => {
+    const res = withBaselines();
+    assert.match(annotationText(fig3(res).layout), /constant \(training mean\) \(1\.50\)/);
+    assert.ok(fig4(res).data.some((t) => t.name === 'handcrafted features + ridge'));
+    assert.deepStrictEqual(fig7(res).data.filter((t) => t.name === 'constant (training mean)').map((t) => t.y)[0], [1, 1, 1]); // ensemble fold 0
+    const f8 = annotationText(fig8(res).layout);
+    assert.match(f8, /constant \(training mean\) \(1\.00\)/); // fold 0, n = 8
+    assert.match(f8, /handcrafted features \+ ridge \(0\.50\)/);
+  });
+
+  it('the stamp names data, weights per backbone, preset settings against the paper and the MAE unit', () => {
+    const res = small();
+    const runs = res.runs.map((r) => ({ ...r, provenance: { ...r.provenance, preset: 'quick', config: { train: { learningRate: 1e-3, epochs: 40, batchSize: 10, patience: 0 }, patches: { keep: 10 } } } }));
+    const s = figureStamp(runs, 'patch');
+    assert.match(s, /^Data: synthetic cohort/);
+    assert.match(s, /VGG16, MobileNetV3Small, ResNet50, DenseNet121: random init \(seed 3\)/);
+    assert.match(s, /Preset quick \(frozen lr 0\.001, 40 epochs; partial lr 0\.001, 40 epochs; 10 patches per plane; paper: lr 0\.0001, 1000 epochs, 100 patches per plane\)/);
+    assert.match(s, /MAE per patch/);
+    const fig = fig5(res);
+    const h = Number(fig.layout.height);
+    applyStamp(fig, s);
+    assert.ok(Number(fig.layout.height) > h);
+    assert.match(annotationText(fig.layout), /Data: synthetic cohort/);
   });
 });

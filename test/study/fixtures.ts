@@ -12,6 +12,7 @@ export function tinyDataset(per = 4, size = 16): StudyDataset {
   const patches: number[] = [];
   const labels: number[] = [];
   const patchPatient: string[] = [];
+  const patchRecon: string[] = [];
   for (const p of patients) {
     for (let v = 0; v < 3; v++) {
       const q = [0.5, 1.5, 2.5][v] + rng.uniform(-0.5, 0.5);
@@ -19,10 +20,11 @@ export function tinyDataset(per = 4, size = 16): StudyDataset {
         for (let i = 0; i < size * size; i++) patches.push(Math.min(1, Math.max(0, 0.2 + 0.2 * q + rng.normal(0, 0.3 / (1 + q)))));
         labels.push(q, q * 0.9, Math.min(3, q + 0.2));
         patchPatient.push(p);
+        patchRecon.push(`${p}-v${v}`);
       }
     }
   }
-  return { key: 'tiny-dataset-v1', size, count: patchPatient.length, patches: Float32Array.from(patches), labels: Float32Array.from(labels), patchPatient };
+  return { key: 'tiny-dataset-v1', size, count: patchPatient.length, patches: Float32Array.from(patches), labels: Float32Array.from(labels), patchPatient, patchRecon };
 }
 
 export function tmpDir(prefix: string): string {

@@ -4,7 +4,9 @@ import * as path from 'path';
 import { runStudy } from '../../lib/study/runner';
 import { readRecords } from '../../lib/study/summary';
 import type { RunRecord } from '../../lib/types';
-import { fixture, tmpDir } from './fixtures';
+import { fixture, tinyDataset, tmpDir } from './fixtures';
+import { readBaselines } from '../../lib/study/baselines';
+import { subsetIndices } from '../../lib/patches/dataset';
 
 /** A record without what legitimately differs between two identical runs. */
 function stable(r: RunRecord): unknown {
@@ -19,9 +21,11 @@ describe('study/runner (tiny backbone double, dataset file)', function () {
   const cacheDir = tmpDir('study-cache-');
   const common = { preset: fx.preset, data: { kind: 'file' as const, file: fx.dataFile }, builderModule: fx.builderModule, weights: { kind: 'random' as const }, cacheDir, progress: false, log: () => undefined };
   let full: RunRecord[] = [];
+  let fullOut = '';
 
   it('runs the sweep: records, design, summary and kept models', async () => {
     const out = tmpDir('study-full-');
+    fullOut = out;
     const r = await runStudy({ ...common, out, workers: 0 });
     // 6 folds x 2 sizes + 2 repeats x 2 sizes frozen, 1 partial.
     assert.equal(r.planned, 12 + 4 + 1);
@@ -35,7 +39,9 @@ describe('study/runner (tiny backbone double, dataset file)', function () {
     }
     assert.ok(fs.existsSync(path.join(out, 'design.json')));
     const csv = fs.readFileSync(path.join(out, 'summary.csv'), 'utf8').trim().split('\n');
-    assert.equal(csv.length, 18);
+    // A header, 17 runs and 28 baselines (2 predictors x 14 splits: 6 folds x 2 sizes + the ensemble's 2 sizes).
+    assert.equal(csv.length, 1 + 17 + 28);
+    for (const rec of full) assert.ok(rec.metrics.volumeMAE.test.volumes === 9, `${rec.id}: 3 test patients x 3 volumes`);
     for (const d of ['MobileNet__frozen', 'MobileNet__frozen__ensemble/member1', 'MobileNet__partial']) {
       assert.ok(fs.existsSync(path.join(out, 'models', d, 'model.json')), d);
     }
@@ -43,6 +49,36 @@ describe('study/runner (tiny backbone double, dataset file)', function () {
     assert.equal(meta.backbone, 'MobileNet');
     assert.equal(meta.weights.kind, 'random init');
     assert.equal(meta.weights.seed, 0);
+  });
+
+  it('baselines: fitted on the same patches and splits as the runs, constant = training mean', () => {
+    const ds = tinyDataset();
+    const baselines = readBaselines(fullOut);
+    assert.equal(baselines.length, 28);
+    for (const run of full) {
+      for (const predictor of ['constant', 'handcrafted-ridge'] as const) {
+        const b = baselines.find((x) => x.predictor === predictor && x.kind === run.kind && x.fold === run.fold && x.n === run.n);
+        assert.ok(b, `${predictor} baseline next to ${run.id}`);
+        assert.deepEqual([b.trainPatients, b.validationPatients, b.testPatients], [run.trainPatients, run.validationPatients, run.testPatients]);
+        assert.equal(b.provenance.data.patchSetHash, run.provenance.data.patchSetHash);
+        assert.equal(b.metrics.volumeMAE.test.volumes, run.metrics.volumeMAE.test.volumes);
+      }
+    }
+    // The constant is the mean training label; its test MAE recomputed from the dataset by hand.
+    const c = baselines.find((b) => b.id === 'baseline__constant__fold2__n4')!;
+    const train = subsetIndices(ds, c.trainPatients);
+    const test = subsetIndices(ds, c.testPatients);
+    const meanGQR = Array.from(train).reduce((s, i) => s + ds.labels[i * 3], 0) / train.length;
+    assert.ok(Math.abs((c.model.value as { GQR: number }).GQR - meanGQR) < 1e-9);
+    const maeGQR = Array.from(test).reduce((s, i) => s + Math.abs(meanGQR - ds.labels[i * 3]), 0) / test.length;
+    assert.ok(Math.abs(c.metrics.testMAE.GQR - maeGQR) < 1e-5);
+    // The tiny patches' brightness and noise follow the labels: the handcrafted ridge beats the constant.
+    const h = baselines.find((b) => b.id === 'baseline__handcrafted-ridge__fold2__n4')!;
+    assert.ok(h.metrics.testMAE.overall < 0.6 * c.metrics.testMAE.overall, `${h.metrics.testMAE.overall} vs ${c.metrics.testMAE.overall}`);
+    assert.equal((h.model.validationPath as unknown[]).length, 17);
+    // Summary rows carry them next to the runs.
+    const csv = fs.readFileSync(path.join(fullOut, 'summary.csv'), 'utf8');
+    assert.match(csv, /baseline,baseline__handcrafted-ridge__ensemble__fold0__n4,handcrafted-ridge,baseline,ensemble,0,4/);
   });
 
   it('an interrupted sweep resumes to the same records; shards merge to the same records', async () => {

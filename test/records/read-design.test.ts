@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { makeDesign, readDesign } from '../../lib/design';
+import { makeDesign } from '../../lib/design';
+import { readDesign } from '../../lib/records';
 
 describe('design/readDesign', () => {
   let dir: string;
@@ -18,10 +19,10 @@ describe('design/readDesign', () => {
   });
 
   it('names the file for a missing, non-JSON or invalid design', () => {
-    assert.throws(() => readDesign(path.join(dir, 'absent.json')), /absent\.json: cannot read the study design \(ENOENT\)/);
+    assert.throws(() => readDesign(path.join(dir, 'absent.json')), /absent\.json: cannot read study design \(ENOENT\)/);
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, '{ not json');
-    assert.throws(() => readDesign(bad), /bad\.json: not JSON/);
+    assert.throws(() => readDesign(bad), /bad\.json: invalid JSON in study design/);
     const d = makeDesign(patients, { seed: 2 });
     d.folds[1].validation = [d.testPatients[0], d.folds[1].validation[1]];
     const wrong = path.join(dir, 'wrong.json');
