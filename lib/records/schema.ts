@@ -4,7 +4,6 @@
  * Their TypeScript types are inferred from the schemas, so a reader and a writer cannot disagree.
  */
 import { z } from 'zod';
-import type { BatchNormCalibrationProvenance, WeightsProvenance } from '../types';
 
 /** Schema tags, one place each. Bump the version when a field changes meaning or goes away. */
 export const RUN_RECORD_SCHEMA = 'pet-iqa/run@1' as const;
@@ -22,7 +21,9 @@ export const MaeSummarySchema = MetricTripleSchema.extend({ overall: finite });
 /** Per-volume MAE: each volume's mean patch prediction against its label; `volumes` counted. */
 export const VolumeMaeSummarySchema = MaeSummarySchema.extend({ volumes: z.number().int().positive() });
 
-const BatchNormCalibrationSchema: z.ZodType<BatchNormCalibrationProvenance> = z.object({
+// The two schemas below must accept exactly lib/types' interfaces; test/records/schema-types.test.ts checks
+// that at compile time (importing lib/types here would make an import cycle: lib/types re-exports RunRecord).
+export const BatchNormCalibrationSchema = z.object({
   images: z.number().int(),
   patients: z.array(z.string()),
   seed: z.number(),
@@ -31,7 +32,7 @@ const BatchNormCalibrationSchema: z.ZodType<BatchNormCalibrationProvenance> = z.
 });
 
 /** Where a backbone's weights came from (lib/types WeightsProvenance; a new variant must be added here too). */
-export const WeightsProvenanceSchema: z.ZodType<WeightsProvenance> = z.discriminatedUnion('kind', [
+export const WeightsProvenanceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('imagenet'), file: z.string(), sha256: z.string(), md5: z.string().optional() }),
   z.object({ kind: z.literal('random init'), seed: z.number(), bnCalibration: BatchNormCalibrationSchema.optional() }),
   z.object({
