@@ -13,6 +13,7 @@
  * non-empty `intent_name` with intent_code 0 is taken as the units.
  */
 import * as crypto from 'crypto';
+import { nonFiniteCount } from './finite';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -699,15 +700,7 @@ function decodeVoxels(
 }
 
 function assertFinite(file: string, data: Float32Array, dims: [number, number, number], what: string): void {
-  let count = 0;
-  let first = -1;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v !== 0) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
+  const { count, first } = nonFiniteCount(data);
   if (count > 0) {
     const i = first % dims[0];
     const j = Math.floor(first / dims[0]) % dims[1];

@@ -6,6 +6,7 @@
  * Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 import * as fs from 'fs';
+import { nonFiniteCount } from './finite';
 import { withAtomicTarget } from '../util/files';
 
 /** A dense C-order float32 array. */
@@ -117,15 +118,7 @@ export function decodeNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
  */
 export function assertFiniteNpy(arr: NpyArray, file: string): void {
   const { data, shape } = arr;
-  let count = 0;
-  let first = -1;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v !== 0) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
+  const { count, first } = nonFiniteCount(data);
   if (count === 0) return;
   const at: number[] = [];
   let rest = first;

@@ -63,6 +63,16 @@ export const DataProvenanceSchema = z.object({
   checksums: z.object({ verified: z.boolean(), withChecksum: z.number().int(), withoutChecksum: z.number().int() }).optional(),
 });
 
+/** Provenance every record carries besides its data (and, for runs, backend and weights). */
+const RECORD_PROVENANCE = {
+  preset: z.string(),
+  config: z.record(z.unknown()),
+  gitCommit: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  machine: z.record(z.unknown()),
+};
+
 export const RunMetricsSchema = z.object({
   keptEpoch: z.number().int(),
   minValLoss: finite,
@@ -107,12 +117,7 @@ export const RunRecordSchema = z.object({
     backendDetail: z.string().optional(),
     weights: WeightsProvenanceSchema,
     data: DataProvenanceSchema,
-    preset: z.string(),
-    config: z.record(z.unknown()),
-    gitCommit: z.string(),
-    startedAt: z.string(),
-    finishedAt: z.string(),
-    machine: z.record(z.unknown()),
+    ...RECORD_PROVENANCE,
   }),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
@@ -145,12 +150,7 @@ export const BaselineRecordSchema = z.object({
   timings: z.record(z.number()),
   provenance: z.object({
     data: DataProvenanceSchema,
-    preset: z.string(),
-    config: z.record(z.unknown()),
-    gitCommit: z.string(),
-    startedAt: z.string(),
-    finishedAt: z.string(),
-    machine: z.record(z.unknown()),
+    ...RECORD_PROVENANCE,
   }),
 });
 export type BaselineRecord = z.infer<typeof BaselineRecordSchema>;

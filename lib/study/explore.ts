@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { partialSplit } from '../transfer';
+import { seededPartialSplit } from '../transfer';
 import { readDesign } from '../records/read';
 import { IMAGENET, type WeightsSource } from '../weights/source';
 import type { BackboneName } from '../backbones/registry';
@@ -22,8 +22,6 @@ import { getPreset } from './presets';
 import { runStudy } from './runner';
 import { readRecords } from './summary';
 import { frozenLayerCount } from '../backbones/freeze';
-import { deriveSeed } from '../util/rng';
-import { glorotDense } from '../train/head';
 import { loadBase, type StudyContext } from './jobs';
 
 export interface FrozenRunInputsArgs {
@@ -145,12 +143,7 @@ export async function partialRunInputs(args: Omit<FrozenRunInputsArgs, 'fold' | 
   const { model: base } = await loadBase(ctx, args.backbone, record.provenance.weights);
   const k = frozenLayerCount(base.layers.length, preset.partialFrozenFraction);
   if (record.provenance.config.frozenLayers !== k) throw new Error(`partialRunInputs: the study froze ${record.provenance.config.frozenLayers} layers, the rule gives ${k}`);
-  const { whole, split, dense } = partialSplit(base, k);
-  const dim = dense.getWeights()[0].shape[0];
-  const init = glorotDense(dim, 3, deriveSeed(spec.seed, 'init'));
-  const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
-  dense.setWeights(w);
-  tf.dispose(w);
+  const { whole, split, dense } = seededPartialSplit(base, k, spec.seed);
   return {
     spec,
     baseLayers: base.layers.length,

@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { compileInference, type InferenceFn } from '../accel/compile';
 import { attachHead, foldBatchNorm, splitModel, type SplitModel } from '../train/graph';
+import { glorotDense } from '../train/head_common';
+import { deriveSeed } from '../util/rng';
 import { saveTfjsModel } from '../weights/tfjs';
 
 // The freeze rule (tfjs-free, so plans and tables load it without TensorFlow.js) and the Keras-style
@@ -58,6 +60,17 @@ export function partialSplit(base: tf.LayersModel, frozenLayers: number): Partia
   const whole = attachHead(base, { dense });
   const frozen = new Set(base.layers.slice(0, frozenLayers));
   return { whole, split: splitModel(whole, (l) => frozen.has(l)), dense };
+}
+
+/** partialSplit with the Dense(3) head initialised as a run's seed gives it (Glorot uniform, zero bias), as training starts. */
+export function seededPartialSplit(base: tf.LayersModel, frozenLayers: number, runSeed: number): PartialSplit {
+  const split = partialSplit(base, frozenLayers);
+  const dim = split.dense.getWeights()[0].shape[0];
+  const init = glorotDense(dim, 3, deriveSeed(runSeed, 'init'));
+  const w = [tf.tensor2d(init.kernel, [dim, 3]), tf.tensor1d(init.bias)];
+  split.dense.setWeights(w);
+  tf.dispose(w);
+  return split;
 }
 
 /** The frozen prefix of a split as the study runs it: BN-folded unless asked otherwise. */
