@@ -258,13 +258,16 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[], work
     return fail(`${manifestFile}: the module found as ${pkg} is really ${manifest.name ?? '(no name)'} ${manifest.version ?? ''}`.trimEnd() + ', not the native binding');
   }
   const threads = applyNativeEnvironment(workers);
+  let loaded: { node?: unknown } | undefined;
   try {
-    require(path.dirname(manifestFile));
+    loaded = require(path.dirname(manifestFile)) as { node?: unknown } | undefined;
   } catch (err) {
     return fail(`${pkg} ${manifest.version} failed to load: ${firstLine(err)}`);
   }
   const engine = tf.engine() as unknown as { registryFactory: Record<string, unknown> };
-  if (!(NATIVE_BACKEND in engine.registryFactory)) {
+  // The registry alone cannot tell: an earlier load (another path) may have registered the backend;
+  // the real binding also exports its `node` namespace (tf.node.decodeImage, ...).
+  if (!(NATIVE_BACKEND in engine.registryFactory) || typeof loaded?.node !== 'object') {
     return fail(`${pkg} ${manifest.version} (${manifestFile}) loaded but did not register the '${NATIVE_BACKEND}' backend`);
   }
   let ok = false;
