@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { latestResultsDir, resultsRoot } from '../lib/records';
-import { PAPER_ITEMS, writeAllFigures, writeFakeResults, type PaperItem } from '../lib/figures';
+import { FIGURE_ITEMS, writeAllFigures, writeFakeResults, type FigureItem } from '../lib/figures';
 import { anyInt } from '../lib/util/cli';
 
 async function main(): Promise<void> {
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     .option('--results <dir>', 'results folder holding runs/*.json and design.json (default: the most recently updated one under results/)')
     .option('--out <dir>', 'output folder (default <results>/figures)')
     .option('--manifest <file>', 'cohort manifest for Table I and Fig. 1 (default: the one the runs name)')
-    .option('--only <items>', `comma-separated subset of ${PAPER_ITEMS.join(',')}`)
+    .option('--only <items>', `comma-separated subset of ${FIGURE_ITEMS.join(',')}`)
     .option('--params <mode>', "parameter counts for Tables II/III: 'auto' or 'runs'", 'auto')
     .option('--fake [seed]', 'first write fake (seeded) results into --results, for development', (v) => String(anyInt(v)))
     .option('--no-images', 'skip PNG/SVG (no Chromium needed)')
@@ -35,9 +35,9 @@ async function main(): Promise<void> {
     }
   }
   const results = o.results;
-  const only = o.only ? (o.only.split(',').map((s) => s.trim()) as PaperItem[]) : undefined;
-  const bad = only?.filter((k) => !(PAPER_ITEMS as readonly string[]).includes(k));
-  if (bad?.length) throw new Error(`--only: unknown item(s) ${bad.join(', ')}; valid: ${PAPER_ITEMS.join(', ')}`);
+  const only = o.only ? (o.only.split(',').map((s) => s.trim()) as FigureItem[]) : undefined;
+  const bad = only?.filter((k) => !(FIGURE_ITEMS as readonly string[]).includes(k));
+  if (bad?.length) throw new Error(`--only: unknown item(s) ${bad.join(', ')}; valid: ${FIGURE_ITEMS.join(', ')}`);
   if (o.fake !== undefined && o.fake !== false) {
     const seed = typeof o.fake === 'string' ? Number(o.fake) : 1;
     writeFakeResults(results, { seed });

@@ -22,8 +22,12 @@ import { tableCsv } from './table';
 import { applyStamp, figureStamp, type ErrorUnit } from './reference';
 
 /** The paper's items in the order of the index page. */
-export const PAPER_ITEMS = ['table1', 'table2', 'table3', 'fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8', 'fig9'] as const;
-export type PaperItem = (typeof PAPER_ITEMS)[number];
+export const PAPER_ITEMS = ['table1', 'table2', 'table3', 'fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8'] as const;
+/** Beyond the paper, drawn only when their data exist: Fig. 9 (probes, `npm run probe`). */
+export const EXTRA_ITEMS = ['fig9'] as const;
+/** Every item of the index page, in order. */
+export const FIGURE_ITEMS = [...PAPER_ITEMS, ...EXTRA_ITEMS] as const;
+export type FigureItem = (typeof FIGURE_ITEMS)[number];
 
 export interface WriteAllOptions {
   /** Output folder; default `<resultsDir>/figures`. */
@@ -31,7 +35,7 @@ export interface WriteAllOptions {
   /** Cohort manifest for Table I and Fig. 1; default the manifest named by the runs' provenance. */
   manifest?: string;
   /** Only these items. */
-  only?: PaperItem[];
+  only?: FigureItem[];
   /**
    * Where Tables II/III get parameter counts: 'auto' = cached parameter table, else lib/backbones'
    * parameterTable() (builds all models once, then cached), else the runs; 'runs' = runs only.
@@ -51,10 +55,10 @@ export interface WriteAllReport {
 }
 
 /** Builds every figure object of the paper from a results folder (no files written). */
-export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, 'manifest' | 'params' | 'only' | 'log' | 'unit'> & { paramCache?: string } = {}): Record<PaperItem, Figure> {
+export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, 'manifest' | 'params' | 'only' | 'log' | 'unit'> & { paramCache?: string } = {}): Record<FigureItem, Figure> {
   const unit = opts.unit ?? 'patch';
-  const want = new Set<PaperItem>(opts.only ?? PAPER_ITEMS);
-  const out = {} as Record<PaperItem, Figure>;
+  const want = new Set<FigureItem>(opts.only ?? FIGURE_ITEMS);
+  const out = {} as Record<FigureItem, Figure>;
   const manifest = opts.manifest ?? manifestOf(res);
   if (want.has('table1') || want.has('fig1')) {
     if (!manifest || !fs.existsSync(manifest)) {
@@ -108,7 +112,7 @@ export async function writeAllFigures(resultsDir: string, opts: WriteAllOptions 
   const figs = buildAllFigures(res, { ...opts, paramCache: path.join(outDir, 'parameter-table.json'), log });
   const warnings = [...res.warnings];
   const files: string[] = [];
-  const items = PAPER_ITEMS.filter((k) => figs[k]);
+  const items = FIGURE_ITEMS.filter((k) => figs[k]);
   const renderer = opts.noImages ? undefined : await openRenderer(log);
   try {
     for (const k of items) {

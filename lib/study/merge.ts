@@ -11,6 +11,8 @@ import type { RunRecord } from '../types';
 import { stableStringify, writeJsonAtomic } from '../util/files';
 import { readRecord, runPaths } from './jobs';
 import { collectModels, writeSummary } from './summary';
+import { readBaselines } from './baselines';
+import { ResultsDir, type BaselineRecord } from '../records';
 
 /** The runner's record of what a sweep planned (all shards, not only its own): `<out>/plan.json`. */
 export interface StudyPlanFile {
@@ -42,9 +44,10 @@ export interface MergeReport {
 }
 
 /** A record without what legitimately differs between two runs of the same spec. */
-export function comparableRecord(r: RunRecord): unknown {
+export function comparableRecord(r: RunRecord | BaselineRecord): unknown {
   const { timings: _t, provenance, ...rest } = r;
-  const { startedAt: _s, finishedAt: _f, machine: _m, gitCommit: _g, backendDetail: _b, ...prov } = provenance;
+  const { startedAt: _s, finishedAt: _f, machine: _m, gitCommit: _g, ...prov } = provenance as typeof provenance & { backendDetail?: string };
+  delete prov.backendDetail;
   return { ...rest, provenance: prov };
 }
 
@@ -154,7 +157,20 @@ export async function mergeShards(args: MergeShardsArgs): Promise<MergeReport> {
       fs.copyFileSync(file, to.record);
     }
     const records = ids.map((id) => chosen.get(id)!.record);
-    await writeSummary(tmp, records);
+    // Baselines: every shard fits those of the whole plan; the same baseline must agree across shards.
+    const baselines = new Map<string, { record: BaselineRecord; dir: string }>();
+    for (const dir of shards) {
+      for (const b of readBaselines(dir)) {
+        const seen = baselines.get(b.id);
+        if (!seen) baselines.set(b.id, { record: b, dir });
+        else if (stableStringify(comparableRecord(seen.record)) !== stableStringify(comparableRecord(b))) {
+          throw new Error(`merge: baseline ${b.id} disagrees between ${new ResultsDir(seen.dir).baselineRecord(b.id)} and ${new ResultsDir(dir).baselineRecord(b.id)} (field ${firstDifference(comparableRecord(seen.record), comparableRecord(b))})`);
+        }
+      }
+    }
+    const mergedBaselines = [...baselines.values()].map((v) => v.record).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const b of mergedBaselines) writeJsonAtomic(new ResultsDir(tmp).baselineRecord(b.id), b);
+    await writeSummary(tmp, records, mergedBaselines);
     collectModels(tmp, records);
     if (fs.existsSync(out)) fs.rmdirSync(out);
     fs.renameSync(tmp, out);

@@ -22,15 +22,16 @@ describe('study/estimate: the plan before a sweep', () => {
     assert.equal(e.rows.reduce((s, r) => s + r.runs, 0), 612);
   });
 
-  it('hours by hand for quick / MobileNet (80 x 80, 10 patches per plane, 40 and 2 epochs, 2 workers)', () => {
+  it('hours by hand for quick / MobileNet (80 x 80, 10 patches per plane, 40 and 6 epochs, 2 workers)', () => {
     assert.equal(flattenSize('MobileNet'), 2 * 2 * 1024);
     const e = estimateStudy({ preset: getPreset('quick'), backbones: ['MobileNet'], regimes: ['frozen', 'partial'], backend: 'wasm', workers: 2, timings });
     // 90 patches per patient; frozen rows over the 33 runs = 11 x 90 x ((1+2) + (4+2) + (8+2)) = 18,810.
     const head = 40 * 1e-9 * 18810 * 4096;
     const extract = (13 * 90) / 100;
     assert.ok(Math.abs(e.rows[0].hours - (head + extract) / 2 / 3600) < 1e-12);
-    // Partial: 720 training rows = 72 steps of 0.1 s, 180 validation images at 100/s, 2 epochs, over 2 workers.
-    assert.ok(Math.abs(e.rows[1].hours - (2 * (72 * 0.1 + 1.8)) / 2 / 3600) < 1e-12);
+    // Partial: 720 training rows = 72 steps of 0.1 s, 180 validation images at 100/s, at most 6 epochs, over 2 workers.
+    assert.equal(getPreset('quick').partialTrain.epochs, 6);
+    assert.ok(Math.abs(e.rows[1].hours - (6 * (72 * 0.1 + 1.8)) / 2 / 3600) < 1e-12);
     assert.ok(Math.abs(e.totalHours - e.rows[0].hours - e.rows[1].hours) < 1e-15);
     const text = formatEstimate(e);
     assert.match(text, /plan for preset 'quick' on wasm, 2 worker\(s\)/);

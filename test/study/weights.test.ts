@@ -41,12 +41,16 @@ describe('study/weights: a study\'s weights before anything is written', functio
     assert.equal((await prepareStudyWeights({ preset: paper, backbones: ['MobileNet'], weights: { kind: 'random' }, log: (l) => log.push(l), ...offline() })).size, 0);
   });
 
-  it('other presets go on with one banner and random init; pretext without a resolver is refused up front', async () => {
+  it('other presets go on with one banner and random init (quick: pretext instead, no banner); pretext without a resolver is refused up front', async () => {
     const log: string[] = [];
-    const located = await prepareStudyWeights({ preset: getPreset('quick'), backbones: ['MobileNetV3Small', 'MobileNet', 'MobileNetV2'], weights: { kind: 'imagenet' }, log: (l) => log.push(l), ...offline() });
+    const located = await prepareStudyWeights({ preset: getPreset('smoke'), backbones: ['MobileNetV3Small', 'MobileNet', 'MobileNetV2'], weights: { kind: 'imagenet' }, log: (l) => log.push(l), ...offline() });
     assert.deepEqual([...located.keys()], ['MobileNetV3Small', 'MobileNet', 'MobileNetV2']);
     assert.ok([...located.values()].every((l) => !l.file));
     assert.equal(log.filter((l) => l.includes('WARNING: no ImageNet weights for MobileNetV3Small, MobileNet, MobileNetV2')).length, 1);
+    // The quick preset falls back to pretext weights, said per backbone by lib/pretext: no random-init banner.
+    const quickLog: string[] = [];
+    await prepareStudyWeights({ preset: getPreset('quick'), backbones: ['MobileNet'], weights: { kind: 'imagenet' }, log: (l) => quickLog.push(l), ...offline() });
+    assert.ok(!quickLog.some((l) => l.includes('WARNING')), quickLog.join('\n'));
     await assert.rejects(
       prepareStudyWeights({ preset: getPreset('quick'), backbones: ['MobileNet'], weights: { kind: 'pretext', task: 'count-level' }, log: () => undefined }),
       /pretext pretraining is not available/,
