@@ -53,7 +53,8 @@ export function summaryRows(records: readonly RunRecord[], baselines: readonly B
     backend: r.provenance.backend,
     trainSeconds: r.timings.trainSeconds ?? NaN,
   }));
-  const base = baselines.map((b) => ({
+  // Sorted by id: the same rows whatever order they were fitted or merged in.
+  const base = [...baselines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((b) => ({
     record: 'baseline',
     id: b.id,
     backbone: b.predictor,

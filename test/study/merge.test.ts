@@ -32,7 +32,9 @@ describe('study/merge: a sweep run as 2 shards merges to the unsharded run', fun
     assert.deepEqual(readRecords(out).map(comparableRecord), expected.map(comparableRecord));
     // The summary without its last column, trainSeconds (timings differ between runs).
     const csv = (dir: string) => fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n').map((l) => l.replace(/,[^,]*$/, ''));
-    assert.equal(csv(out)[0], 'id,backbone,regime,kind,fold,n,repeat,trainableParams,keptEpoch,epochsRun,minValLoss,trainMAE,valMAE,testMAE,testMAE_GQR,testMAE_PR,testMAE_DC,testCoV_GQR,testCoV_PR,testCoV_DC,randomLabelMAE,failedToTrain,weights,backend');
+    assert.equal(csv(out)[0], 'record,id,backbone,regime,kind,fold,n,repeat,trainableParams,keptEpoch,epochsRun,minValLoss,trainMAE,valMAE,testMAE,testMAE_GQR,testMAE_PR,testMAE_DC,testVolumeMAE,testVolumeMAE_GQR,testVolumeMAE_PR,testVolumeMAE_DC,testCoV_GQR,testCoV_PR,testCoV_DC,randomLabelMAE,failedToTrain,weights,backend');
+    // Baseline rows (constant, handcrafted ridge) come along: every shard fits those of the whole plan.
+    assert.ok(csv(out).some((l) => l.startsWith('baseline,')), 'baseline rows in the merged summary');
     assert.deepEqual(csv(out), csv(whole));
     const models = (dir: string) => fs.readdirSync(path.join(dir, 'models')).sort();
     assert.deepEqual(models(out), models(whole));
