@@ -101,3 +101,8 @@ export function readSummary(file: string): Summary {
 export function readModelMeta(file: string): ModelMeta {
   return readChecked(file, ModelMetaSchema, 'model metadata');
 }
+
+/** Orders records by id (code-unit order, as the runner and merge list them). */
+export function compareById(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { HANDCRAFTED_FEATURE_NAMES, fitConstant, fitRidgeSelected, handcraftedFeatureMatrix, predictConstant, predictRidge, type Matrix } from '../baselines';
-import { BASELINE_RECORD_SCHEMA, ResultsDir, cacheDir as resultsCacheDir, tryReadBaselineRecord, type BaselinePredictor, type BaselineRecord } from '../records';
+import { BASELINE_RECORD_SCHEMA, ResultsDir, compareById, cacheDir as resultsCacheDir, tryReadBaselineRecord, type BaselinePredictor, type BaselineRecord } from '../records';
 import { subsetIndices } from '../patches/dataset';
 import { evaluateRun } from '../train/evaluate';
 import { stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/files';
@@ -152,5 +152,5 @@ export function readBaselines(out: string, onInvalid: (message: string) => void 
     .baselineRecordFiles()
     .map((f) => tryReadBaselineRecord(f, onInvalid))
     .filter((r): r is BaselineRecord => r !== undefined)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(compareById);
 }

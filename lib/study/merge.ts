@@ -12,7 +12,7 @@ import { stableStringify, writeJsonAtomic } from '../util/files';
 import { readRecord, runPaths } from './jobs';
 import { collectModels, writeSummary } from './summary';
 import { readBaselines } from './baselines';
-import { ResultsDir, type BaselineRecord } from '../records';
+import { ResultsDir, compareById, type BaselineRecord } from '../records';
 
 /** The runner's record of what a sweep planned (all shards, not only its own): `<out>/plan.json`. */
 export interface StudyPlanFile {
@@ -168,7 +168,7 @@ export async function mergeShards(args: MergeShardsArgs): Promise<MergeReport> {
         }
       }
     }
-    const mergedBaselines = [...baselines.values()].map((v) => v.record).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const mergedBaselines = [...baselines.values()].map((v) => v.record).sort(compareById);
     for (const b of mergedBaselines) writeJsonAtomic(new ResultsDir(tmp).baselineRecord(b.id), b);
     await writeSummary(tmp, records, mergedBaselines);
     collectModels(tmp, records);

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { type BaselineRecord, MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
+import { type BaselineRecord, compareById, MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { runPaths } from './jobs';
 
@@ -16,7 +16,7 @@ export function readRecords(out: string, onInvalid: (message: string) => void = 
     .runRecordFiles()
     .map((f) => tryReadRunRecord(f, onInvalid))
     .filter((r): r is RunRecord => r !== undefined)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(compareById);
 }
 
 /** One flat row per run, then one per baseline (record 'baseline', backbone = the predictor, regime 'baseline'). */
@@ -54,7 +54,7 @@ export function summaryRows(records: readonly RunRecord[], baselines: readonly B
     trainSeconds: r.timings.trainSeconds ?? NaN,
   }));
   // Sorted by id: the same rows whatever order they were fitted or merged in.
-  const base = [...baselines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((b) => ({
+  const base = [...baselines].sort(compareById).map((b) => ({
     record: 'baseline',
     id: b.id,
     backbone: b.predictor,
