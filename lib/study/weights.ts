@@ -46,6 +46,9 @@ export async function prepareStudyWeights(args: PrepareStudyWeightsArgs): Promis
   const located = await ensureImagenetWeights(names, { seed: preset.seed, warn: args.log, download: args.download, cacheDir: args.cacheDir, banner: !strict && preset.offlineWeights !== 'pretext' });
   // A preset with a pretext fallback says per backbone what it uses instead (lib/pretext resolveStudyWeights).
   const missing = [...located.values()].filter((l) => !l.file);
+  if (!strict && missing.length > 0 && preset.offlineWeights === 'pretext') {
+    args.log(`${missingWeightsLines(missing)[0]} The '${preset.name}' preset pretrains pretext weights for them instead (below); these results are NOT ImageNet transfer learning.`);
+  }
   if (strict && missing.length > 0) {
     throw new Error(
       `--preset ${preset.name} reproduces the paper's ImageNet transfer learning and will not run on a random init: ` +

@@ -51,6 +51,10 @@ describe('study/weights: a study\'s weights before anything is written', functio
     const quickLog: string[] = [];
     await prepareStudyWeights({ preset: getPreset('quick'), backbones: ['MobileNet'], weights: { kind: 'imagenet' }, log: (l) => quickLog.push(l), ...offline() });
     assert.ok(!quickLog.some((l) => l.includes('WARNING')), quickLog.join('\n'));
+    // ...but one line says that ImageNet is missing and what replaces it.
+    assert.deepEqual(quickLog.filter((l) => l.includes('no ImageNet weights')), [
+      "no ImageNet weights for MobileNet: the download server cannot be reached (offline?). The 'quick' preset pretrains pretext weights for them instead (below); these results are NOT ImageNet transfer learning.",
+    ]);
     await assert.rejects(
       prepareStudyWeights({ preset: getPreset('quick'), backbones: ['MobileNet'], weights: { kind: 'pretext', task: 'count-level' }, log: () => undefined }),
       /pretext pretraining is not available/,
