@@ -222,8 +222,14 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
   const tRes = Date.now();
   const pointSourceFwhmMm = measurePointSourceFwhm(preset);
   timings.resolution = Date.now() - tRes;
+  // A patient whose noise is uncorrelated along an axis (lag-1 <= 0, as along z on the smoke grid) has no
+  // width there (NaN); the mean is over the patients that have one, NaN only when none has.
+  const meanFinite = (v: number[]) => {
+    const finite = v.filter(Number.isFinite);
+    return finite.length > 0 ? mean(finite) : NaN;
+  };
   const meanAxes = <T extends object>(xs: T[]): T =>
-    Object.fromEntries(Object.keys(xs[0]).map((k) => [k, mean(xs.map((x) => (x as Record<string, number>)[k]))])) as T;
+    Object.fromEntries(Object.keys(xs[0]).map((k) => [k, meanFinite(xs.map((x) => (x as Record<string, number>)[k]))])) as T;
   const noiseRows = levels.map((level) => {
     const nc = simulated.map((s) => s.recons.find((r) => r.countPercent === level)!.noiseCorrelation);
     return { countPercent: level, lag1: meanAxes(nc.map((c) => c.lag1)), fwhmMm: meanAxes(nc.map((c) => c.fwhmMm)) };

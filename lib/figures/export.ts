@@ -19,7 +19,7 @@ import { table1, type PatientRow } from './table1';
 import { table2 } from './table2';
 import { table3 } from './table3';
 import { tableCsv } from './table';
-import { applyStamp, figureStamp, type ErrorUnit } from './reference';
+import { applyStamp, figureStamp, probeStamp, type ErrorUnit } from './reference';
 
 /** The paper's items in the order of the index page. */
 export const PAPER_ITEMS = ['table1', 'table2', 'table3', 'fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8'] as const;
@@ -97,7 +97,7 @@ export function buildAllFigures(res: StudyResults, opts: Pick<WriteAllOptions, '
   if (probes.length > 0) out.fig9 = fig9(probes);
   // Every figure says which data, weights and settings it shows.
   const stamp = figureStamp(res.runs, unit);
-  for (const fig of Object.values(out)) applyStamp(fig, stamp);
+  for (const [key, fig] of Object.entries(out)) applyStamp(fig, key === 'fig9' ? probeStamp(probes, res.runs) : stamp);
   return out;
 }
 

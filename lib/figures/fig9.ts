@@ -85,14 +85,14 @@ export function fig9(probes: readonly ProbeResult[], opts: { perVolume?: boolean
     xref: 'paper',
     yref: 'paper',
     x: 0,
-    y: -0.16,
+    y: -0.26,
     xanchor: 'left',
     showarrow: false,
     font: { size: 10, color: '#555' },
   });
   return {
     data,
-    layout: { ...baseLayout(title), width: Math.max(900, 380 * cols), height: 200 + 330 * rows, margin: { l: 70, r: 30, t: 90, b: 120 }, legend: { orientation: 'h', x: 0, y: 1.06, yanchor: 'bottom' }, shapes, annotations, ...layout },
+    layout: { ...baseLayout(title), width: Math.max(900, 380 * cols), height: 200 + 330 * rows, margin: { l: 70, r: 30, t: 90, b: 130 }, legend: { orientation: 'h', x: 0, y: 1.06, yanchor: 'bottom' }, shapes, annotations, ...layout },
     warnings: [],
   };
 }

@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import type { BaselinePredictor, BaselineRecord, RunMetrics, RunRecord } from '../records';
+import type { ProbeResult } from '../probe/result';
 import { PRESETS } from '../study/presets';
 import type { Figure, Layout } from './common';
 import { mean } from './common';
@@ -40,12 +41,11 @@ export function baselineMean(
   return xs.length ? mean(xs) : undefined;
 }
 
-/** One short line: data, weights per backbone, preset and where its training differs from the paper's, MAE unit, commit. */
+/** One short line: data, weights per backbone, preset and where its training differs from the paper's, backend, study seed, MAE unit, commit. */
 export function figureStamp(runs: readonly RunRecord[], unit: ErrorUnit = 'patch'): string {
   if (runs.length === 0) return '';
   const first = runs[0];
-  const d = first.provenance.data;
-  const data = d.kind === 'synthetic' ? `synthetic cohort (${path.basename(path.dirname(d.manifest)) || d.manifest})` : `real data (${path.basename(d.manifest)})`;
+  const data = dataText(first);
   const byWeights = new Map<string, string[]>();
   for (const r of runs) {
     const w = r.provenance.weights as { kind: string; file?: string; seed?: number; bnCalibration?: unknown; task?: string };
@@ -79,7 +79,36 @@ export function figureStamp(runs: readonly RunRecord[], unit: ErrorUnit = 'patch
   const keep = (first.provenance.config.patches as { keep?: number } | undefined)?.keep;
   if (keep !== undefined && keep !== paper.patches.keep) settings.push(`${keep} patches per plane`);
   const vsPaper = settings.length ? ` (${settings.join('; ')}; paper: lr ${paper.frozenTrain.learningRate}, ${paper.frozenTrain.epochs} epochs, ${paper.patches.keep} patches per plane)` : '';
-  return `Data: ${data}. Weights: ${weights}. Preset ${preset}${vsPaper}. MAE per ${unit}. Commit ${first.provenance.gitCommit.slice(0, 10)}.`;
+  const backends = [...new Set(runs.map((r) => r.provenance.backend))].join(', ');
+  const seeds = [...new Set(runs.map((r) => (r.provenance.config as { studySeed?: number }).studySeed).filter((s) => s !== undefined))];
+  const seedText = seeds.length ? ` Seed ${seeds.join(', ')}.` : '';
+  return `Data: ${data}. Weights: ${weights}. Preset ${preset}${vsPaper}. Backend ${backends}.${seedText} MAE per ${unit}. Commit ${first.provenance.gitCommit.slice(0, 10)}.`;
+}
+
+function dataText(run: RunRecord): string {
+  const d = run.provenance.data;
+  return d.kind === 'synthetic' ? `synthetic cohort (${path.basename(path.dirname(d.manifest)) || d.manifest})` : `real data (${path.basename(d.manifest)})`;
+}
+
+/**
+ * The stamp of Fig. 9: the probes' own weights per backbone (a probe file may show weights no run
+ * used, random init beside pretext), preset, split, backend and commit; data from the runs when present.
+ */
+export function probeStamp(probes: readonly ProbeResult[], runs: readonly RunRecord[]): string {
+  if (probes.length === 0) return '';
+  const byBackbone = new Map<string, string[]>();
+  for (const p of probes) {
+    const file = typeof p.weights.file === 'string' ? ` ${path.basename(p.weights.file)}` : '';
+    const list = byBackbone.get(p.backbone) ?? [];
+    list.push(`${p.weightsLabel}${file}`);
+    byBackbone.set(p.backbone, list);
+  }
+  const weights = [...byBackbone].map(([b, ws]) => `${b}: ${ws.join(', ')}`).join('; ');
+  const p0 = probes[0];
+  const data = runs.length ? `Data: ${dataText(runs[0])}. ` : '';
+  const backends = [...new Set(probes.map((p) => p.backend))].join(', ');
+  const commits = [...new Set(probes.map((p) => p.gitCommit.slice(0, 10)))].join(', ');
+  return `${data}Weights probed: ${weights}. Preset ${p0.preset}, fold ${p0.fold}, n = ${p0.n}. Backend ${backends}. Commit ${commits}.`;
 }
 
 /** Adds the stamp as a grey line along the bottom edge of a figure (grows its height and bottom margin). */

@@ -219,7 +219,7 @@ async function pretrainToFile(spec: PretextSpec, key: string, paths: { weights: 
   const bspec = getBackboneSpec(spec.backbone);
   const base = (args.build ?? buildBackbone)(spec.backbone, { inputSize: spec.patchConfig.size, seed: cfg.seed });
   log(
-    `pretext: pretraining ${spec.backbone} on ${pretextTaskLabel(task)} (${cfg.steps} steps of ${cfg.batchSize} ${cfg.crop}x${cfg.crop} crops, lr ${cfg.learningRate}) ` +
+    `pretext: pretraining ${spec.backbone} on ${pretextTaskLabel(task)} (${cfg.steps} steps of ${cfg.batchSize} ${cfg.crop >= spec.patchConfig.size ? `whole ${spec.patchConfig.size}x${spec.patchConfig.size} patches` : `${cfg.crop}x${cfg.crop} crops`}, lr ${cfg.learningRate}) ` +
       `from ${train.length} patches of ${split.train.length} non-test patients (check: ${check.length} patches of ${split.check.join(', ')}; excluded: ${data.excludedPatients.join(', ')}); backend ${choice.backend}`,
   );
   try {

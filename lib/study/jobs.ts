@@ -246,6 +246,8 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
       data,
       preset: ctx.preset.name,
       config: {
+        /** The study's seed (the preset's), from which the run's own seed and split derive. */
+        studySeed: ctx.preset.seed,
         train: trainCfg,
         inputSize: ctx.preset.patches.size,
         preprocessing: preprocessingOf(spec.backbone),

@@ -72,6 +72,8 @@ describe('cohort/generateCohort (smoke preset)', function () {
     assert.ok(Math.abs(r.pointSourceFwhmMm.axial / r.pointSourceFwhmMm.inPlane - 1) < 0.2, JSON.stringify(r.pointSourceFwhmMm));
     assert.equal(r.noiseCorrelation.length, 7);
     for (const row of r.noiseCorrelation) for (const v of [row.lag1.x, row.lag1.y, row.lag1.z]) assert.ok(v > 0 && v < 1, JSON.stringify(row));
+    // widths are means over the patients that have one: a patient with uncorrelated noise along z does not make them NaN
+    for (const row of r.noiseCorrelation) for (const v of [row.fwhmMm.inPlane, row.fwhmMm.axial]) assert.ok(Number.isFinite(v) && v > 0, JSON.stringify(row));
   });
 
   it("keeps the paper's rater statistics: ~91 % within 0.5, ~10 of 117 by consensus, random-label MAE ~1.3", () => {

@@ -196,12 +196,12 @@ describe('figures: baselines, per-volume MAE and the stamp', () => {
 
   it('the stamp names data, weights per backbone, preset settings against the paper and the MAE unit', () => {
     const res = small();
-    const runs = res.runs.map((r) => ({ ...r, provenance: { ...r.provenance, preset: 'quick', config: { train: { learningRate: 1e-3, epochs: 40, batchSize: 10, patience: 0 }, patches: { keep: 10 } } } }));
+    const runs = res.runs.map((r) => ({ ...r, provenance: { ...r.provenance, backend: 'wasm', preset: 'quick', config: { studySeed: 7, train: { learningRate: 1e-3, epochs: 40, batchSize: 10, patience: 0 }, patches: { keep: 10 } } } }));
     const s = figureStamp(runs, 'patch');
     assert.match(s, /^Data: synthetic cohort/);
     assert.match(s, /VGG16, MobileNetV3Small, ResNet50, DenseNet121: random init \(seed 3\)/);
     assert.match(s, /Preset quick \(frozen lr 0\.001, 40 epochs; partial lr 0\.001, 40 epochs; 10 patches per plane; paper: lr 0\.0001, 1000 epochs, 100 patches per plane\)/);
-    assert.match(s, /MAE per patch/);
+    assert.match(s, /Backend wasm\. Seed 7\. MAE per patch/);
     const fig = fig5(res);
     const h = Number(fig.layout.height);
     applyStamp(fig, s);
