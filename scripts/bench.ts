@@ -269,7 +269,7 @@ async function main(): Promise<void> {
   }
   result.peakRssMB = process.resourceUsage().maxRSS / 1024;
   if (o.save) {
-    const file = saveBenchTimings(choice.backend, inference, partialStep, result.paperFrozenEstimate as { headEpochSeconds: Record<string, { t8: number }> } | undefined);
+    const file = saveBenchTimings(choice.backend, inference, partialStep, result.paperFrozenEstimate as { headCpuHours: number } | undefined);
     log(`timings for reproduce --plan written to ${file}`);
   }
   process.stdout.write(JSON.stringify(result, null, o.json ? 0 : 2) + '\n');
@@ -278,22 +278,21 @@ async function main(): Promise<void> {
 /**
  * The timings `reproduce --plan` reads (lib/study/estimate: BenchTimings): per-worker inference
  * rates (CPU-time based), batch-10 suffix steps, and the head's CPU seconds per (row x feature)
- * fitted to the n = 8 head epochs (7,200 training + 1,800 validation rows) when --paper ran.
+ * fitted to the paper extrapolation's CPU hours of head epochs when --paper ran (fittedHeadConstant).
  */
 function saveBenchTimings(
   backend: string,
   inference: Array<Record<string, unknown>>,
   partialStep: Array<Record<string, unknown>>,
-  paper: { headEpochSeconds: Record<string, { t8: number }> } | undefined,
+  paper: { headCpuHours: number } | undefined,
 ): string {
-  const { REFERENCE_TIMINGS } = require('../lib/study/estimate') as typeof import('../lib/study/estimate');
+  const { REFERENCE_TIMINGS, fittedHeadConstant } = require('../lib/study/estimate') as typeof import('../lib/study/estimate');
   const { writeJsonAtomic, projectRoot } = require('../lib/util/files') as typeof import('../lib/util/files');
   const path = require('path') as typeof import('path');
-  const fits = paper ? Object.entries(paper.headEpochSeconds).map(([d, v]) => v.t8 / (9000 * Number(d))) : [];
   const timings = {
     source: `npm run bench -- --save, ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)}`,
     backend,
-    headSecondsPerRowFeature: fits.length ? fits.reduce((a, b) => a + b, 0) / fits.length : REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature,
+    headSecondsPerRowFeature: paper ? fittedHeadConstant(paper.headCpuHours) : REFERENCE_TIMINGS[backend === 'tensorflow' ? 'tensorflow' : 'wasm'].headSecondsPerRowFeature,
     inferenceImagesPerSecond: Object.fromEntries(inference.map((r) => [r.backbone, r.imagesPerCpuSecond])),
     partialStepSeconds: Object.fromEntries(partialStep.map((r) => [r.backbone, r.suffixCpuSeconds])),
   };

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { estimateStudy, flattenSize, formatEstimate, loadBenchTimings, type BenchTimings } from '../../lib/study/estimate';
+import { estimateStudy, fittedHeadConstant, flattenSize, formatEstimate, loadBenchTimings, type BenchTimings } from '../../lib/study/estimate';
 import { getPreset } from '../../lib/study/presets';
 import { tmpDir } from './fixtures';
 
@@ -20,6 +20,17 @@ describe('study/estimate: the plan before a sweep', () => {
     assert.equal(e.rows.length, 36);
     assert.ok(e.rows.every((r) => r.runs === (r.regime === 'frozen' ? 33 : 1)));
     assert.equal(e.rows.reduce((s, r) => s + r.runs, 0), 612);
+  });
+
+  it("a head constant fitted to a bench's paper head hours gives those hours back for the paper's frozen study", () => {
+    const preset = getPreset('paper');
+    // extraction made negligible: 1e12 images per second
+    const t: BenchTimings = { ...timings, headSecondsPerRowFeature: fittedHeadConstant(5), inferenceImagesPerSecond: { MobileNet: 1e12 } };
+    const e = estimateStudy({ preset, backbones: preset.backbones, regimes: ['frozen'], backend: 'wasm', workers: 1, timings: t });
+    assert.ok(Math.abs(e.totalHours - 5) < 1e-9, `${e.totalHours}`);
+    // two workers halve it
+    const e2 = estimateStudy({ preset, backbones: preset.backbones, regimes: ['frozen'], backend: 'wasm', workers: 2, timings: t });
+    assert.ok(Math.abs(e2.totalHours - 2.5) < 1e-9, `${e2.totalHours}`);
   });
 
   it('hours by hand for quick / MobileNet (80 x 80, 10 patches per plane, 40 and 6 epochs, 2 workers)', () => {
