@@ -32,7 +32,10 @@ export function fig8(res: Pick<StudyResults, 'runs' | 'design' | 'baselines'>, o
   if (partialRuns.length === 0) {
     return missingFigure(title, 'No partial-regime runs:', missing.filter((m) => m.startsWith('partial')), 'npm run reproduce (the partial regime runs one fold at the largest n)');
   }
-  const annotations: unknown[] = [];
+  // The label-noise line is labelled on the left: the baselines' labels sit on the right.
+  const annotations: unknown[] = [
+    { text: `label noise (${LABEL_NOISE_MAE.toFixed(2)})`, xref: 'paper', x: 0, xanchor: 'left', yref: 'y', y: LABEL_NOISE_MAE, yanchor: 'top', showarrow: false, bgcolor: 'rgba(255,255,255,0.85)', font: { size: 10, color: COLORS.reference } },
+  ];
   // Baselines on the partial run's fold and n (the same patients and patches): labelled lines across the bars.
   const partialFold = partialRuns[0]?.fold ?? plan.ensemble.fold;
   const refShapes: unknown[] = [];

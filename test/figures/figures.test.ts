@@ -190,6 +190,7 @@ describe('figures: baselines, per-volume MAE and the stamp', () => {
     assert.ok(fig4(res).data.some((t) => t.name === 'handcrafted features + ridge'));
     assert.deepStrictEqual(fig7(res).data.filter((t) => t.name === 'constant (training mean)').map((t) => t.y)[0], [1, 1, 1]); // ensemble fold 0
     const f8 = annotationText(fig8(res).layout);
+    assert.match(f8, /label noise \(0\.50\)/);
     assert.match(f8, /constant \(training mean\) \(1\.00\)/); // fold 0, n = 8
     assert.match(f8, /handcrafted features \+ ridge \(0\.50\)/);
   });
