@@ -31,7 +31,7 @@ import { claimOrWait, ClaimSet, forEachClaimed, type ClaimedWork } from './claim
 import { planRuns, shardRuns, type RunSpec } from './plan';
 import { WorkerPool } from './pool';
 import { getPreset, type StudyPreset } from './presets';
-import { collectModels, readRecords, writeSummary } from './summary';
+import { againstBaselines, collectModels, readRecords, writeSummary } from './summary';
 import { writeBaselines } from './baselines';
 import { defaultWorkerCount } from '../util/workers';
 
@@ -282,6 +282,7 @@ export async function runStudy(args: StudyArgs): Promise<StudyResult> {
   const summary = await writeSummary(out, records, baselines);
   const models = collectModels(out, records);
   log(`wrote ${summary.rows} rows to ${summary.csv}; ${models.length} kept model folder(s) under ${path.join(out, 'models')}`);
+  for (const line of againstBaselines(records, baselines)) log(line);
   return { out, design, planned: mine.length, skipped: mine.length - todo.length, ran: claimed.ran.length, ranIds: claimed.ran, records, extractSeconds, runSeconds, backend: ctx.backend ?? '' };
 }
 

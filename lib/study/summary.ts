@@ -116,6 +116,53 @@ export function aggregateRows(records: readonly RunRecord[], baselines: readonly
   }));
 }
 
+/** How far below the constant predictor's per-volume MAE a backbone must be to count as learning something. */
+export const BEATS_CONSTANT_MARGIN = 0.1;
+
+/**
+ * A few lines that say what the runs show: at the largest training size of the fold runs, the mean test
+ * MAE (per patch / per volume) of the constant and handcrafted baselines and of every backbone and regime,
+ * each on the same folds, and which backbones are no better than predicting the training mean.
+ */
+export function againstBaselines(records: readonly RunRecord[], baselines: readonly BaselineRecord[]): string[] {
+  const folds = records.filter((r) => r.kind === 'fold');
+  if (folds.length === 0 || baselines.length === 0) return [];
+  const n = Math.max(...folds.map((r) => r.n));
+  const at = folds.filter((r) => r.n === n);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const fmt = (xs: Array<{ metrics: RunRecord['metrics'] }>) => ({ patch: mean(xs.map((x) => x.metrics.testMAE.overall)), volume: mean(xs.map((x) => x.metrics.volumeMAE.test.overall)) });
+  const lines: string[] = [];
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of at) groups.set(`${r.regime}|${r.backbone}`, [...(groups.get(`${r.regime}|${r.backbone}`) ?? []), r]);
+  let header = false;
+  const weak: string[] = [];
+  for (const [key, rs] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const foldSet = new Set(rs.map((r) => r.fold));
+    const same = (b: BaselineRecord) => b.kind === 'fold' && b.n === n && foldSet.has(b.fold);
+    const constant = baselines.filter((b) => b.predictor === 'constant' && same(b));
+    const hand = baselines.filter((b) => b.predictor === 'handcrafted-ridge' && same(b));
+    if (constant.length === 0) continue;
+    const [regime, backbone] = key.split('|');
+    const m = fmt(rs);
+    const c = fmt(constant);
+    if (!header) {
+      lines.push(`test MAE at n = ${n}, per patch / per volume, means over a backbone's folds; the baselines on the same folds:`);
+      header = true;
+    }
+    const h = hand.length ? fmt(hand) : undefined;
+    const w = rs[0].provenance.weights as { kind: string; label?: string };
+    const pair = (x: { patch: number; volume: number }) => `${x.patch.toFixed(3)} / ${x.volume.toFixed(3)}`;
+    lines.push(
+      `  ${regime.padEnd(7)} ${backbone.padEnd(18)} ${pair(m)}  constant ${pair(c)}, handcrafted ridge ${h ? pair(h) : 'n/a'} (${rs.length} fold(s); ${w.label ?? w.kind})`,
+    );
+    if (m.volume > c.volume - BEATS_CONSTANT_MARGIN) weak.push(`${regime} ${backbone}`);
+  }
+  if (weak.length) {
+    lines.push(`  no better than predicting the training mean (per volume within ${BEATS_CONSTANT_MARGIN} of the constant): ${weak.join(', ')}`);
+  }
+  return lines;
+}
+
 function csvOf(rows: SummaryRow[]): string {
   if (rows.length === 0) return '';
   const cols = Object.keys(rows[0]);
