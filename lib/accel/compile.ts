@@ -12,7 +12,8 @@
  *   depthwise convolutions stay with tf.fused.depthwiseConv2d (XNNPACK).
  * - A ZeroPadding2D consumed only by a 'valid' conv becomes the conv's explicit padding.
  * - A standalone BatchNormalization (DenseNet's and ResNetV2's pre-activations) becomes a 1x1
- *   depthwise conv with bias (XNNPACK's channel-wise multiply-add), with its relu/relu6 fused.
+ *   depthwise conv with bias (XNNPACK's channel-wise multiply-add), with its relu/relu6 fused; on
+ *   native TensorFlow, one FusedBatchNorm op with the folded scale and offset, then the activation.
  * - Pooling, padding, add/multiply/concatenate, the custom layers of lib/backbones/layers.ts and
  *   Rescaling map to single ops; anything else runs `layer.apply(x, { training: false })`.
  *
@@ -28,6 +29,10 @@ type Kwargs = Record<string, unknown>;
 type Sym = tf.SymbolicTensor;
 /** Activations the wasm backend fuses into conv (clamp in XNNPACK); others run as separate ops. */
 type FusedActivation = 'linear' | 'relu' | 'relu6';
+
+function activate(x: tf.Tensor, act: FusedActivation): tf.Tensor {
+  return act === 'relu' ? tf.relu(x) : act === 'relu6' ? tf.relu6(x) : x;
+}
 
 /** Options of {@link compileInference}. */
 export interface CompileInferenceOptions {
@@ -302,11 +307,18 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     const scaleT = keep(rank4 ? tf.tensor4d(Float32Array.from(scale), [1, 1, C, 1]) : tf.tensor1d(Float32Array.from(scale)));
     const offsetT = keep(tf.tensor1d(Float32Array.from(offset)));
     const asDepthwise = rank4;
+    const nativeBatchNorm = tf.getBackend() === 'tensorflow';
+    const [zerosT, onesT, scale1T] = nativeBatchNorm ? [keep(tf.zeros([C])), keep(tf.ones([C])), keep(tf.tensor1d(Float32Array.from(scale)))] : [];
     return {
       name,
       inputs: [bn.inputs[0].id],
       outputs: [out.id],
       run: ([x]) => {
+        if (asDepthwise && nativeBatchNorm) {
+          // TensorFlow's FusedBatchNorm (inference) with mean 0, variance 1, epsilon 0 is x * scale + offset
+          // in one op; its depthwise convolution, used for this on wasm, is a slower way to the same.
+          return [tf.tidy(() => activate(tf.batchNorm(x as tf.Tensor4D, zerosT!, onesT!, offsetT, scale1T!, 0), act))];
+        }
         if (asDepthwise) {
           return [tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: scaleT as tf.Tensor4D, strides: 1, pad: 'valid', bias: offsetT, activation: act })];
         }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
+import { describeOnBackends } from '../support/backends';
 import { buildBackbone } from '../../lib/backbones';
 import { compileInference } from '../../lib/accel';
 import { igemmUnavailableReason } from '../../lib/backend/wasm-igemm';
@@ -48,10 +48,7 @@ function sampleBatch(n: number, size: number, seed: number): tf.Tensor4D {
   return tf.tensor4d(v, [n, size, size, 3]);
 }
 
-describe('accel/compileInference', () => {
-  before(async () => {
-    await initBackend();
-  });
+describeOnBackends('accel/compileInference', () => {
 
   // Input sizes: 80 is the paper's; InceptionResNetV2 needs at least 75.
   const cases: Array<[string, number]> = [
