@@ -1,11 +1,11 @@
 /**
- * npm run cohort -- --preset smoke|quick|paper --out DIR [--seed N] [--workers N]
+ * npm run cohort -- --preset smoke|quick|paper --out DIR [--seed N] [--workers N] [--recon-support fov|body]
  * Writes the synthetic cohort (NIfTI volumes, manifest.json, cohort-report.json) and prints the
  * noise/contrast table per count level and the raters' agreement.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import * as cliProgress from 'cli-progress';
-import { generateCohort, getPreset, CohortReport } from '../lib/cohort';
+import { generateCohort, getPreset, CohortReport, RECON_SUPPORTS, type ReconSupport } from '../lib/cohort';
 
 function formatTable(report: CohortReport): string {
   const head = ['count %', 'WM noise', 'WM CoV', 'GM/WM CR', 'GM Bq/ml', 'WM Bq/ml', 'GM/WM', 'pattern err', 'prompts/slice', 'label GQR/PR/DC'];
@@ -34,10 +34,12 @@ async function main(): Promise<void> {
     .option('--out <dir>', 'output folder (default results/cohorts/<preset>)')
     .option('--seed <n>', 'seed of everything random', '1')
     .option('--workers <n>', 'worker threads (0 = main thread; default min(2, CPUs))')
+    .addOption(new Option('--recon-support <mode>', "pixels OSEM reconstructs: the body outline + 2 voxels (default; air exactly zero) or the scanner's whole FOV circle (about 3 x the OSEM time on the paper grid)").choices([...RECON_SUPPORTS]))
     .option('--no-progress', 'no progress bar')
     .parse(process.argv);
-  const opts = program.opts<{ preset: string; out?: string; seed: string; workers?: string; progress: boolean }>();
-  const preset = getPreset(opts.preset);
+  const opts = program.opts<{ preset: string; out?: string; seed: string; workers?: string; reconSupport?: ReconSupport; progress: boolean }>();
+  const base = getPreset(opts.preset);
+  const preset = opts.reconSupport ? { ...base, reconSupport: opts.reconSupport } : base;
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got "${opts.seed}"`);
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);

@@ -255,6 +255,8 @@ export async function generateCohort(args: GenerateCohortArgs): Promise<CohortRe
     ...cohortReport,
     acquisition: { ...DEFAULT_ACQUISITION, ...preset.acquisition },
     osem: { ...DEFAULT_OSEM, ...preset.osem },
+    reconSupport: preset.reconSupport ?? 'body',
+    fovMm: preset.fovSide * preset.grid.voxelMm,
     patients: simulated.map((s) => ({
       id: s.id,
       slices: s.slices,

@@ -6,12 +6,25 @@ import { DEFAULT_CENTRE_MM, PetGrid } from '../phantom';
 
 export type CohortPresetName = 'smoke' | 'quick' | 'paper';
 
+/**
+ * The pixels OSEM estimates in each slice. 'body' (default): the body outline + 2 voxels, air exactly
+ * zero. 'fov': the whole transaxial field-of-view circle (the inscribed circle of the simulated
+ * square), as a scanner reconstructs it; air then keeps OSEM's own background, measured at
+ * 0.1-2 Bq/ml on the paper grid (about 1 % of the patch sampler's threshold), so images, metrics and
+ * patch survivors barely change while OSEM costs about 3 x more on the paper grid
+ * (docs/synthetic-cohort.md, "Reconstructing the whole field of view").
+ */
+export type ReconSupport = 'fov' | 'body';
+export const RECON_SUPPORTS: readonly ReconSupport[] = ['fov', 'body'];
+
 export interface CohortPreset {
   name: CohortPresetName;
   /** The written image grid. */
   grid: PetGrid;
   /** Side (voxels) of the centred transverse square that is simulated and reconstructed; the rest is zero-filled. */
   fovSide: number;
+  /** Pixels reconstructed per slice (see ReconSupport). Default 'body'. */
+  reconSupport?: ReconSupport;
   /** Projection angles over 180 degrees (a multiple of the 21 subsets). */
   nAngles: number;
   /** FWHM (mm) of the 3-D Gaussian post-filter. */

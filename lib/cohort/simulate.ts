@@ -17,6 +17,7 @@ import {
   gaussianFilter3d,
   ParallelProjector,
   poissonRealisation,
+  reconstructionBackground,
   SliceReconstructor,
   thinToLevels,
 } from '../recon';
@@ -24,7 +25,7 @@ import { COUNT_LEVELS } from '../types';
 import { deriveSeed, Rng } from '../util/rng';
 import { imageMetrics, ImageMetrics, metricMasks } from './image-metrics';
 import { noiseCorrelation, type NoiseCorrelation } from './resolution';
-import type { CohortPreset } from './presets';
+import { RECON_SUPPORTS, type CohortPreset } from './presets';
 import type { SyntheticPatient } from './patients';
 
 export interface SimulatePatientArgs {
@@ -95,8 +96,7 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
   const sliceSize = nb * nb;
   const circle = new Uint8Array(sliceSize);
   for (const p of projector.circlePixels()) circle[p] = 1;
-  // Reconstruction support: the head outline plus 2 voxels, inside the FOV circle.
-  const support = dilate(ph.head, box.dims, [d, d, d], 2 * d);
+  const support = reconstructionSupport(preset, ph);
   const volumes = new Map<number, Float32Array>(levels.map((l) => [l, new Float32Array(ph.activity.length)]));
   const prompts = new Map<number, number>(levels.map((l) => [l, 0]));
   let noiseFree = new Float32Array(ph.activity.length);
@@ -124,6 +124,8 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
     const counts = thinToLevels(poissonRealisation(ybar, rng), levels, rng);
     const tr = Date.now();
     const recon = new SliceReconstructor(projector, e.att, pixels, preset.osem ?? {});
+    // What the reconstruction believes the scatter + randoms are (misses the residual scatter).
+    const bgModel = reconstructionBackground(e, acq);
     const ys: Float32Array[] = [];
     const kappas: number[] = [];
     const bgs: Float32Array[] = [];
@@ -133,14 +135,14 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
       let tot = 0;
       for (let i = 0; i < y.length; i++) tot += y[i];
       prompts.set(level, prompts.get(level)! + tot);
-      const bg = new Float32Array(e.background.length);
-      for (let i = 0; i < bg.length; i++) bg[i] = e.background[i] * f;
+      const bg = new Float32Array(bgModel.length);
+      for (let i = 0; i < bg.length; i++) bg[i] = bgModel[i] * f;
       ys.push(y);
       kappas.push(kappa * f);
       bgs.push(bg);
     }
     // The noise-free reconstruction (expected data at 100 %) rides along: the metrics' reference.
-    const imgs = recon.reconstructMany([...ys, ybar], [...kappas, kappa], [...bgs, e.background]);
+    const imgs = recon.reconstructMany([...ys, ybar], [...kappas, kappa], [...bgs, bgModel]);
     levels.forEach((level, l) => volumes.get(level)!.set(imgs[l], off));
     noiseFree.set(imgs[levels.length], off);
     tRecon += Date.now() - tr;
@@ -189,6 +191,17 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
     activityOutsideFov: headActivity > 0 ? lostActivity / headActivity : 0,
     timingsMs: timings,
   };
+}
+
+/**
+ * The voxels OSEM reconstructs (expectVolume intersects them with the FOV circle): the body outline
+ * + 2 voxels for 'body' (default), every voxel for 'fov' (the scanner's whole transaxial FOV, every slice).
+ */
+export function reconstructionSupport(preset: CohortPreset, ph: Phantom): Uint8Array {
+  const mode = preset.reconSupport ?? 'body';
+  if (mode === 'body') return dilate(ph.head, ph.box.dims, [preset.grid.voxelMm, preset.grid.voxelMm, preset.grid.voxelMm], 2 * preset.grid.voxelMm);
+  if (mode === 'fov') return new Uint8Array(ph.head.length).fill(1);
+  throw new Error(`reconstruction support must be one of ${RECON_SUPPORTS.join(', ')}, got ${JSON.stringify(mode)}`);
 }
 
 /** Mean depth of the patient's pattern over the pattern regions (severity x asymmetry x region weight). */

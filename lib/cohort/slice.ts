@@ -7,7 +7,7 @@ import { boxAverageTemplate, buildPhantom, centredBox, dilate, loadTemplateSet, 
 import { countsPerBqMlMm, DEFAULT_ACQUISITION, expectSlice, gaussianFilter3d, ParallelProjector, type SliceExpectation } from '../recon';
 import { getPreset, type CohortPreset } from './presets';
 import { syntheticPatients, type SyntheticPatient } from './patients';
-import { makeProjector } from './simulate';
+import { makeProjector, reconstructionSupport } from './simulate';
 
 export interface PresetPhantomArgs {
   /** Cohort preset name or object. */
@@ -41,8 +41,10 @@ export interface SliceSetup {
   projector: ParallelProjector;
   /** Expected counts per bin for a line integral of 1 Bq/ml x mm (at 100 % counts). */
   kappa: number;
-  /** Pixels reconstructed: the head outline plus two pixels, inside the scanner's field of view. */
+  /** Pixels reconstructed: the preset's support (reconSupport) inside the scanner's field-of-view circle. */
   pixels: Int32Array;
+  /** Pixels of the body outline + 2 voxels (inside the circle): where image quality is measured. */
+  headPixels: Int32Array;
   /** Activity (Bq/ml) and attenuation (1/mm) of the slice. */
   activity: Float32Array;
   mu: Float32Array;
@@ -73,11 +75,13 @@ export function projectSlice(preset: CohortPreset, phantom: Phantom, k: number =
   const kappa = countsPerBqMlMm(acq, projector.binMm, d, projector.nAngles);
   const size = nb * nb;
   const off = k * size;
-  const support = dilate(phantom.head, phantom.box.dims, [d, d, d], 2 * d);
+  const support = reconstructionSupport(preset, phantom);
   const pixels = Int32Array.from(projector.circlePixels().filter((p) => support[off + p]));
+  const head = dilate(phantom.head, phantom.box.dims, [d, d, d], 2 * d);
+  const headPixels = Int32Array.from(projector.circlePixels().filter((p) => head[off + p]));
   const activity = phantom.activity.slice(off, off + size);
   const mu = phantom.mu.slice(off, off + size);
-  return { k, side: nb, pixelMm: d, projector, kappa, pixels, activity, mu, expected: expectSlice(projector, activity, mu, kappa, acq, pixels) };
+  return { k, side: nb, pixelMm: d, projector, kappa, pixels, headPixels, activity, mu, expected: expectSlice(projector, activity, mu, kappa, acq, pixels) };
 }
 
 /** The preset's clinical post-filter (Gaussian, FWHM in mm) applied to one slice, in-plane. */

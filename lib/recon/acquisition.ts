@@ -34,6 +34,12 @@ export interface AcquisitionConfig {
   axialFwhmMm?: number;
   /** Half-life of the tracer (s); decay during the scan is folded into the counts. Default 6586.2 (18F). */
   halfLifeS?: number;
+  /**
+   * Fraction of the true scatter that the reconstruction's scatter estimate misses (see
+   * reconstructionBackground). The data hold all of it; OSEM models scatter x (1 - this) + randoms, so
+   * the rest is reconstructed as activity: a smooth haze in and around the body. Default 0.
+   */
+  residualScatterFraction?: number;
 }
 
 export const DEFAULT_ACQUISITION: Required<AcquisitionConfig> = {
@@ -45,6 +51,7 @@ export const DEFAULT_ACQUISITION: Required<AcquisitionConfig> = {
   detectorFwhmMm: 4.5,
   axialFwhmMm: 4.5,
   halfLifeS: 6586.2,
+  residualScatterFraction: 0,
 };
 
 /**
@@ -66,6 +73,8 @@ export interface SliceExpectation {
   trues: Float32Array;
   /** Expected scatter + randoms per bin (smooth additive background). */
   background: Float32Array;
+  /** The scatter part of `background`. */
+  scatter: Float32Array;
 }
 
 /**
@@ -97,9 +106,26 @@ export function expectSlice(
   const scatterTotal = (trueSum * cfg.scatterFraction) / (1 - cfg.scatterFraction);
   const randomsPerBin = (trueSum * cfg.randomsFraction) / trues.length;
   const background = new Float32Array(trues.length);
+  const scatter = new Float32Array(trues.length);
   const sScale = wideSum > 0 ? scatterTotal / wideSum : 0;
-  for (let i = 0; i < background.length; i++) background[i] = sScale * wide[i] + randomsPerBin;
-  return { att, trues, background };
+  for (let i = 0; i < background.length; i++) {
+    scatter[i] = sScale * wide[i];
+    background[i] = sScale * wide[i] + randomsPerBin;
+  }
+  return { att, trues, background, scatter };
+}
+
+/**
+ * The scatter + randoms the reconstruction assumes: the expected background less the scatter its
+ * estimate misses (cfg.residualScatterFraction of the true scatter; 0 gives the exact background).
+ */
+export function reconstructionBackground(e: SliceExpectation, cfg: Required<AcquisitionConfig>): Float32Array {
+  const r = cfg.residualScatterFraction;
+  if (!(r >= 0 && r < 1)) throw new Error(`residualScatterFraction must be in [0, 1), got ${r}`);
+  if (e.scatter.length !== e.background.length) throw new Error(`reconstructionBackground: scatter has ${e.scatter.length} bins, background ${e.background.length}`);
+  const out = new Float32Array(e.background.length);
+  for (let i = 0; i < out.length; i++) out[i] = e.background[i] - r * e.scatter[i];
+  return out;
 }
 
 /**
@@ -176,9 +202,11 @@ export function expectVolume(
   }
   const trues = axialBlurSinograms(slices.map((s) => s.trues), cfg.axialFwhmMm, sliceMm);
   const background = axialBlurSinograms(slices.map((s) => s.background), cfg.axialFwhmMm, sliceMm);
+  const scatter = axialBlurSinograms(slices.map((s) => s.scatter), cfg.axialFwhmMm, sliceMm);
   slices.forEach((s, i) => {
     s.trues = trues[i];
     s.background = background[i];
+    s.scatter = scatter[i];
   });
   return slices;
 }

@@ -6,6 +6,7 @@ import {
   expectSlice,
   ParallelProjector,
   poissonRealisation,
+  reconstructionBackground,
   thinToLevels,
 } from '../../lib/recon';
 import { Rng } from '../../lib/util/rng';
@@ -83,5 +84,23 @@ describe('recon/acquisition', () => {
     const wantBg = trues * (cfg.scatterFraction / (1 - cfg.scatterFraction) + cfg.randomsFraction);
     assert.ok(Math.abs(bg - wantBg) < 1e-3 * wantBg, `background ${bg} vs ${wantBg}`);
     assert.ok(e.att.every((a) => a === 1));
+    // The scatter part alone holds the configured scatter fraction of trues + scatter.
+    const sc = e.scatter.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sc / (sc + trues) - cfg.scatterFraction) < 1e-3, `scatter fraction ${sc / (sc + trues)}`);
+  });
+
+  it("reconstructionBackground: the exact background by default, less the missed scatter otherwise; rejects fractions outside [0, 1)", () => {
+    const P = new ParallelProjector({ n: 16, pixelMm: 2, nAngles: 21 });
+    const act = new Float32Array(P.nPix).fill(1000);
+    const cfg = { ...DEFAULT_ACQUISITION };
+    const e = expectSlice(P, act, new Float32Array(P.nPix), 1, cfg, P.circlePixels());
+    assert.deepEqual(reconstructionBackground(e, cfg), e.background);
+    const r = 0.25;
+    const b = reconstructionBackground(e, { ...cfg, residualScatterFraction: r });
+    for (let i = 0; i < b.length; i++) assert.ok(Math.abs(b[i] - (e.background[i] - r * e.scatter[i])) < 1e-4 * (e.background[i] + 1e-6));
+    assert.ok(b.every((x, i) => x <= e.background[i] && x >= 0));
+    assert.throws(() => reconstructionBackground(e, { ...cfg, residualScatterFraction: 1 }), /residualScatterFraction must be in \[0, 1\), got 1/);
+    assert.throws(() => reconstructionBackground(e, { ...cfg, residualScatterFraction: -0.1 }), /residualScatterFraction/);
+    assert.throws(() => reconstructionBackground(e, { ...cfg, residualScatterFraction: NaN }), /residualScatterFraction/);
   });
 });
