@@ -304,24 +304,21 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
       name += `+${f.node.layer.name}`;
     }
     summary.standaloneBatchNorms++;
-    const scaleT = keep(rank4 ? tf.tensor4d(Float32Array.from(scale), [1, 1, C, 1]) : tf.tensor1d(Float32Array.from(scale)));
+    const scaleT = keep(tf.tensor1d(Float32Array.from(scale)));
     const offsetT = keep(tf.tensor1d(Float32Array.from(offset)));
-    const asDepthwise = rank4;
-    const nativeBatchNorm = tf.getBackend() === 'tensorflow';
-    const [zerosT, onesT, scale1T] = nativeBatchNorm ? [keep(tf.zeros([C])), keep(tf.ones([C])), keep(tf.tensor1d(Float32Array.from(scale)))] : [];
+    // Rank 4 on native TensorFlow: its FusedBatchNorm (inference) with mean 0, variance 1, epsilon 0 is
+    // x * scale + offset in one op. Rank 4 elsewhere: a 1 x 1 depthwise conv with bias (XNNPACK's
+    // channel-wise multiply-add). Other ranks: multiply and add.
+    const mode = !rank4 ? 'affine' : tf.getBackend() === 'tensorflow' ? 'fusedBatchNorm' : 'depthwise';
+    const filterT = mode === 'depthwise' ? keep(tf.reshape(scaleT, [1, 1, C, 1])) : undefined;
+    const [zerosT, onesT] = mode === 'fusedBatchNorm' ? [keep(tf.zeros([C])), keep(tf.ones([C]))] : [];
     return {
       name,
       inputs: [bn.inputs[0].id],
       outputs: [out.id],
       run: ([x]) => {
-        if (asDepthwise && nativeBatchNorm) {
-          // TensorFlow's FusedBatchNorm (inference) with mean 0, variance 1, epsilon 0 is x * scale + offset
-          // in one op; its depthwise convolution, used for this on wasm, is a slower way to the same.
-          return [tf.tidy(() => activate(tf.batchNorm(x as tf.Tensor4D, zerosT!, onesT!, offsetT, scale1T!, 0), act))];
-        }
-        if (asDepthwise) {
-          return [tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: scaleT as tf.Tensor4D, strides: 1, pad: 'valid', bias: offsetT, activation: act })];
-        }
+        if (mode === 'fusedBatchNorm') return [tf.tidy(() => activate(tf.batchNorm(x as tf.Tensor4D, zerosT!, onesT!, offsetT, scaleT, 0), act))];
+        if (mode === 'depthwise') return [tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: filterT as tf.Tensor4D, strides: 1, pad: 'valid', bias: offsetT, activation: act })];
         return [tf.tidy(() => tf.add(tf.mul(x, scaleT), offsetT))];
       },
     };
@@ -331,9 +328,8 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     const ids = { inputs: n.inputs.map((t) => t.id), outputs: n.outputs.map((t) => t.id) };
     const one = (fn: (xs: tf.Tensor[]) => tf.Tensor): Step => ({ name: n.layer.name, ...ids, run: (xs) => [fn(xs)] });
     const act = activationOf(n.layer);
-    if (act === 'relu') return one(([x]) => tf.relu(x));
-    if (act === 'relu6') return one(([x]) => tf.relu6(x));
-    if (act === 'linear') return one(([x]) => x.clone());
+    // linear: a copy, so that freeing the input after its last consumer leaves the output alive
+    if (act) return one(([x]) => (act === 'linear' ? x.clone() : activate(x, act)));
     const lastAxis = (axis: unknown) => (axis == null || axis === -1 ? -1 : (axis as number));
     switch (cls) {
       case 'Add':

@@ -193,13 +193,20 @@ export function simulatePatient(args: SimulatePatientArgs): SimulatedPatient {
   };
 }
 
+/** The body outline + 2 voxels: where the body is, and where image quality is measured. */
+export function bodySupport(preset: CohortPreset, ph: Phantom): Uint8Array {
+  const d = preset.grid.voxelMm;
+  return dilate(ph.head, ph.box.dims, [d, d, d], 2 * d);
+}
+
 /**
  * The voxels OSEM reconstructs (expectVolume intersects them with the FOV circle): the body outline
  * + 2 voxels for 'body' (default), every voxel for 'fov' (the scanner's whole transaxial FOV, every slice).
+ * `body` is the caller's bodySupport when it has one already.
  */
-export function reconstructionSupport(preset: CohortPreset, ph: Phantom): Uint8Array {
+export function reconstructionSupport(preset: CohortPreset, ph: Phantom, body?: Uint8Array): Uint8Array {
   const mode = preset.reconSupport ?? 'body';
-  if (mode === 'body') return dilate(ph.head, ph.box.dims, [preset.grid.voxelMm, preset.grid.voxelMm, preset.grid.voxelMm], 2 * preset.grid.voxelMm);
+  if (mode === 'body') return body ?? bodySupport(preset, ph);
   if (mode === 'fov') return new Uint8Array(ph.head.length).fill(1);
   throw new Error(`reconstruction support must be one of ${RECON_SUPPORTS.join(', ')}, got ${JSON.stringify(mode)}`);
 }

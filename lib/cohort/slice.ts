@@ -3,11 +3,11 @@
  * expected sinogram -> counts -> OSEM -> post-filter), for notebook 08 and tests. The same lib/phantom
  * and lib/recon functions and settings as simulatePatient, which runs all slices of all count levels.
  */
-import { boxAverageTemplate, buildPhantom, centredBox, dilate, loadTemplateSet, type Phantom, type TemplateSet } from '../phantom';
+import { boxAverageTemplate, buildPhantom, centredBox, loadTemplateSet, type Phantom, type TemplateSet } from '../phantom';
 import { countsPerBqMlMm, DEFAULT_ACQUISITION, expectSlice, gaussianFilter3d, ParallelProjector, type SliceExpectation } from '../recon';
 import { getPreset, type CohortPreset } from './presets';
 import { syntheticPatients, type SyntheticPatient } from './patients';
-import { makeProjector, reconstructionSupport } from './simulate';
+import { bodySupport, makeProjector, reconstructionSupport } from './simulate';
 
 export interface PresetPhantomArgs {
   /** Cohort preset name or object. */
@@ -75,9 +75,9 @@ export function projectSlice(preset: CohortPreset, phantom: Phantom, k: number =
   const kappa = countsPerBqMlMm(acq, projector.binMm, d, projector.nAngles);
   const size = nb * nb;
   const off = k * size;
-  const support = reconstructionSupport(preset, phantom);
+  const head = bodySupport(preset, phantom);
+  const support = reconstructionSupport(preset, phantom, head);
   const pixels = Int32Array.from(projector.circlePixels().filter((p) => support[off + p]));
-  const head = dilate(phantom.head, phantom.box.dims, [d, d, d], 2 * d);
   const headPixels = Int32Array.from(projector.circlePixels().filter((p) => head[off + p]));
   const activity = phantom.activity.slice(off, off + size);
   const mu = phantom.mu.slice(off, off + size);

@@ -117,12 +117,14 @@ export function expectSlice(
 
 /**
  * The scatter + randoms the reconstruction assumes: the expected background less the scatter its
- * estimate misses (cfg.residualScatterFraction of the true scatter; 0 gives the exact background).
+ * estimate misses (cfg.residualScatterFraction of the true scatter; 0 gives the exact background,
+ * the same array, which callers only read).
  */
 export function reconstructionBackground(e: SliceExpectation, cfg: Required<AcquisitionConfig>): Float32Array {
   const r = cfg.residualScatterFraction;
   if (!(r >= 0 && r < 1)) throw new Error(`residualScatterFraction must be in [0, 1), got ${r}`);
   if (e.scatter.length !== e.background.length) throw new Error(`reconstructionBackground: scatter has ${e.scatter.length} bins, background ${e.background.length}`);
+  if (r === 0) return e.background;
   const out = new Float32Array(e.background.length);
   for (let i = 0; i < out.length; i++) out[i] = e.background[i] - r * e.scatter[i];
   return out;
