@@ -76,7 +76,7 @@ export class HeadSimdTrainer {
     checkHeadData(features, labels);
     this.rows = rows;
     this.dim = D;
-    const FP = Math.ceil(D / 8) * 8; // padded row length: the kernel works on 8 features per pass
+    const FP = Math.ceil(D / 12) * 12; // padded row length: the gradient works on 12 features per pass
     this.FP = FP;
     const RB = FP * 4;
     let p = 64; // bias f32[3] at 0, mb f64[3] at 16, vb f64[3] at 40
