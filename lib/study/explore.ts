@@ -23,6 +23,7 @@ import { runStudy } from './runner';
 import { readRecords } from './summary';
 import { frozenLayerCount } from '../backbones/freeze';
 import { loadBase, type StudyContext } from './jobs';
+import { initBackend } from '../backend';
 
 export interface FrozenRunInputsArgs {
   /** Study preset name. */
@@ -89,6 +90,9 @@ export async function frozenRunInputs(args: FrozenRunInputsArgs): Promise<Frozen
 /** One-backbone study in `out` holding a run of `regime` whose cache exists; runs one when there is none. */
 async function exploreRecord(args: FrozenRunInputsArgs, regime: 'frozen' | 'partial', out: string, cacheField: string): Promise<RunRecord> {
   const preset = getPreset(args.preset);
+  // The backend the study chooses, also when the record is cached and no study runs (the notebooks
+  // train on these inputs in this process: without it tfjs stays on its plain-JS cpu backend).
+  await initBackend();
   const ours = (records: RunRecord[]) => records.find((r) => r.backbone === args.backbone && r.regime === regime && typeof r.provenance.config[cacheField] === 'string');
   const cached = (r: RunRecord | undefined) => r !== undefined && readFeatureCache(defaultFeatureCacheDir(), String(r.provenance.config[cacheField])) !== null;
   let record = fs.existsSync(path.join(out, 'runs')) ? ours(readRecords(out)) : undefined;
