@@ -1,6 +1,7 @@
 /**
  * Benchmark (not a test) of frozen-backbone inference: stock model.predict against the compiled
- * model (lib/accel compileInference), in this thread and across 1..n worker threads.
+ * model run op by op (lib/accel compileInference) and, on native TensorFlow, as one TensorFlow graph
+ * (compileInferenceGraph, what the study uses there), in this thread and across 1..n worker threads.
  *
  *   npx tsx scripts/bench-inference.ts [--backbones ResNet50,DenseNet121,MobileNetV2] [--workers 1,2]
  *                                      [--batch 32] [--size 80] [--runs 5] [--batches 4] [--json]
@@ -15,7 +16,7 @@ import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { buildBackbone, getBackboneSpec } from '../lib/backbones';
-import { compileInference, FeatureWorkerPool } from '../lib/accel';
+import { compileInference, compileInferenceGraph, FeatureWorkerPool, type CompileForBackendOptions, type InferenceFn } from '../lib/accel';
 import { Rng } from '../lib/util/rng';
 import { positiveInt, positiveIntList } from '../lib/util/cli';
 
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   program.parse(process.argv);
   const opts = program.opts<BenchOptions>();
   const choice = await initBackend();
+  const native = choice.backend === 'tensorflow';
   const batch = Number(opts.batch);
   const size = Number(opts.size);
   const runs = Number(opts.runs);
@@ -116,26 +118,31 @@ async function main(): Promise<void> {
         y.dispose();
       }),
     );
-    const fn = compileInference(model);
-    show(
-      await measure(name, 'compiled', 1, batch, runs, async () => {
-        const y = fn(x);
-        await y.data();
-        y.dispose();
-      }),
-    );
-    fn.dispose();
+    const compiled: Array<[string, InferenceFn]> = [['compiled', compileInference(model)]];
+    if (native) compiled.push(['graph', await compileInferenceGraph(model)]);
+    for (const [mode, fn] of compiled) {
+      show(
+        await measure(name, mode, 1, batch, runs, async () => {
+          const y = fn(x);
+          await y.data();
+          y.dispose();
+        }),
+      );
+      fn.dispose();
+    }
     x.dispose();
     model.dispose();
 
-    for (const [w, compiled] of workerCounts.flatMap((w) => [[w, false], [w, true]] as const)) {
-      const pool = await FeatureWorkerPool.create({ backbone: name, inputSize: size, workers: w, compile: compiled ? {} : false });
+    // Worker modes: stock predict, compiled op by op, and (native) one graph.
+    const modes: Array<[string, CompileForBackendOptions | false]> = [['predict', false], ['compiled', { graph: false }], ...(native ? [['graph', {}] as [string, CompileForBackendOptions]] : [])];
+    for (const [w, [label, compile]] of workerCounts.flatMap((w) => modes.map((m) => [w, m] as const))) {
+      const pool = await FeatureWorkerPool.create({ backbone: name, inputSize: size, workers: w, compile });
       const count = batch * perWorker * w;
       // Each call gets fresh copies: the pool transfers (detaches) the batch buffers.
       const inputs = (_start: number, n: number) => data.slice(0, n * size * size * 3);
       try {
         show(
-          await measure(name, `${compiled ? 'compiled' : 'predict'}, ${w} worker${w > 1 ? 's' : ''}`, w, count, runs, async () => {
+          await measure(name, `${label}, ${w} worker${w > 1 ? 's' : ''}`, w, count, runs, async () => {
             await pool.extract({ inputs, count, batchSize: batch });
           }),
         );

@@ -19,7 +19,7 @@ import { attachHead, splitModel } from '../lib/train/graph';
 import { trainHead, glorotDense } from '../lib/train/head';
 import { KerasAdam } from '../lib/train/suffix';
 import { Rng } from '../lib/util/rng';
-import { compileInference } from '../lib/accel';
+import { compileForBackend, compileTrainStep, GraphUnsupportedError, type TrainStepGraph } from '../lib/accel';
 import { positiveInt } from '../lib/util/cli';
 
 type Build = (name: BackboneName, args: { inputSize?: number; seed?: number }) => tf.LayersModel;
@@ -40,10 +40,10 @@ function timed(fn: () => void): { wall: number; cpu: number } {
 }
 
 /** Images per second of the BN-folded base, batch 32, median of `reps` after 2 warm-ups. */
-function inferenceRate(name: BackboneName, reps: number, size = 80, seconds?: number, cpuOut?: { rate: number }): number {
+async function inferenceRate(name: BackboneName, reps: number, size = 80, seconds?: number, cpuOut?: { rate: number }): Promise<number> {
   const base = build()(name, { inputSize: size });
-  // What the study's feature extraction runs: BN folded, activations fused (lib/accel).
-  const fast = compileInference(base);
+  // What the study's feature extraction runs: BN folded, activations fused, one graph on native (lib/accel).
+  const fast = await compileForBackend(base);
   const x = tf.randomUniform([32, size, size, 3], -1, 1);
   const cpus: number[] = [];
   const once = () => {
@@ -92,6 +92,35 @@ function stepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: number, cpuOu
   cpus.length = 0;
   const ts = Array.from({ length: reps }, step);
   opt.dispose();
+  y.dispose();
+  if (cpuOut) cpuOut.seconds = median(cpus);
+  return median(ts);
+}
+
+/**
+ * Seconds of the same step as one TensorFlow graph (lib/accel/train_graph: what trainSuffix runs on
+ * native), or null where it cannot run (not native, or a layer it has no gradient for).
+ */
+async function graphStepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: number, cpuOut?: { seconds: number }): Promise<number | null> {
+  if (tf.getBackend() !== 'tensorflow') return null;
+  let graph: TrainStepGraph;
+  try {
+    graph = await compileTrainStep(model, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+  } catch (err) {
+    if (err instanceof GraphUnsupportedError) return null;
+    throw err;
+  }
+  const y = tf.randomUniform([10, 3], 0, 3);
+  const cpus: number[] = [];
+  const step = () => {
+    const t = timed(() => graph.step(xs, y, 1e-4));
+    cpus.push(t.cpu);
+    return t.wall;
+  };
+  step();
+  cpus.length = 0;
+  const ts = Array.from({ length: reps }, step);
+  graph.dispose();
   y.dispose();
   if (cpuOut) cpuOut.seconds = median(cpus);
   return median(ts);
@@ -184,7 +213,7 @@ async function main(): Promise<void> {
   const partialStep: Array<Record<string, unknown>> = [];
   for (const name of names) {
     const cpuRate = { rate: 0 };
-    const single = inferenceRate(name, o.reps, 80, undefined, cpuRate);
+    const single = await inferenceRate(name, o.reps, 80, undefined, cpuRate);
     const multi = o.workers > 1 ? await concurrentRate(name, o.workers, Math.max(3, (32 * o.reps) / single)) : single;
     inference.push({ backbone: name, imagesPerSecond: multi, imagesPerSecondOneWorker: single, imagesPerCpuSecond: cpuRate.rate, workers: o.workers, batch: 32, inputSize: 80, bnFolded: true });
     log(`${name}: ${single.toFixed(1)} img/s (1 worker), ${multi.toFixed(1)} img/s (${o.workers} workers)`);
@@ -214,10 +243,28 @@ async function main(): Promise<void> {
     const acts = split.prefix.predict(x10);
     const sc = { seconds: 0 };
     const wc = { seconds: 0 };
-    const suffixSeconds = stepSeconds(split.suffix, Array.isArray(acts) ? acts : [acts], o.reps, sc);
+    const cutActs = Array.isArray(acts) ? acts : [acts];
+    const opByOpSeconds = stepSeconds(split.suffix, cutActs, o.reps, sc);
+    // What the study runs: the suffix step as one TensorFlow graph on native, else op by op.
+    const gc = { seconds: 0 };
+    const graphSeconds = await graphStepSeconds(split.suffix, cutActs, o.reps, gc);
+    const suffixSeconds = graphSeconds ?? opByOpSeconds;
     const wholeSeconds = stepSeconds(whole, [x10], Math.max(2, Math.floor(o.reps / 2)), wc);
-    partialStep.push({ backbone: name, suffixSeconds, wholeSeconds, suffixCpuSeconds: sc.seconds, wholeCpuSeconds: wc.seconds, frozenLayers: k, baseLayers: base.layers.length, cut: split.cut.map((c) => `${c.name}:${c.shape.join('x')}`) });
-    log(`${name}: partial step ${(suffixSeconds * 1000).toFixed(0)} ms suffix vs ${(wholeSeconds * 1000).toFixed(0)} ms whole`);
+    partialStep.push({
+      backbone: name,
+      suffixSeconds,
+      wholeSeconds,
+      suffixCpuSeconds: graphSeconds === null ? sc.seconds : gc.seconds,
+      wholeCpuSeconds: wc.seconds,
+      suffixStep: graphSeconds === null ? 'op-by-op' : 'tensorflow-graph',
+      suffixOpByOpSeconds: opByOpSeconds,
+      frozenLayers: k,
+      baseLayers: base.layers.length,
+      cut: split.cut.map((c) => `${c.name}:${c.shape.join('x')}`),
+    });
+    log(
+      `${name}: partial step ${(suffixSeconds * 1000).toFixed(0)} ms suffix (${graphSeconds === null ? 'op by op' : `one TensorFlow graph; op by op ${(opByOpSeconds * 1000).toFixed(0)} ms`}) vs ${(wholeSeconds * 1000).toFixed(0)} ms whole (op by op)`,
+    );
     tf.dispose([x10, ...(Array.isArray(acts) ? acts : [acts])]);
     whole.dispose();
   }

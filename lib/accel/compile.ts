@@ -62,6 +62,8 @@ export interface InferencePlanSummary {
   fallbacks: Record<string, number>;
   /** Convolutions run by the indirect-GEMM kernel with packed weights (lib/backend/wasm-igemm.ts). */
   igemmConvolutions: number;
+  /** Nodes of the TensorFlow graph, when the model runs as one graph (lib/accel/graph). */
+  graphNodes?: number;
 }
 
 /** A compiled model: call it on a batch (NHWC) to get the model's output. */
@@ -75,14 +77,48 @@ export interface InferenceFn {
   dispose(): void;
 }
 
-interface Step {
+/** An attribute of a TensorFlow NodeDef: a dtype, string, int, float, bool or int list. */
+export type GraphAttr = { type: 'float32' | 'int32' } | { s: string } | { i: number } | { f: number } | { b: boolean } | { ints: number[] };
+
+/** Where steps write themselves as TensorFlow graph ops (lib/accel/graph). Returns tensor names. */
+export interface GraphSink {
+  /** A float32 or int32 constant. */
+  constant(hint: string, values: Float32Array | Int32Array, shape: number[]): string;
+  /** An op node with these inputs and attributes; returns the name of its first output. */
+  op(type: string, hint: string, inputs: string[], attrs?: Record<string, GraphAttr>): string;
+}
+
+const FLOAT: GraphAttr = { type: 'float32' };
+const NHWC: GraphAttr = { s: 'NHWC' };
+
+/** One op group: runs eagerly, and writes the same ops into a graph (absent for layer.apply fallbacks). */
+export interface Step {
   name: string;
   inputs: number[];
   outputs: number[];
   run(xs: tf.Tensor[]): tf.Tensor[];
+  emit?(g: GraphSink, xs: string[]): string[];
+}
+
+/** A fused activation as graph ops. */
+function emitActivation(g: GraphSink, x: string, act: FusedActivation, hint: string): string {
+  return act === 'relu' ? g.op('Relu', hint, [x], { T: FLOAT }) : act === 'relu6' ? g.op('Relu6', hint, [x], { T: FLOAT }) : x;
+}
+
+/** The steps of a model and what compileInference needs to run them. */
+export interface InferencePlan {
+  steps: Step[];
+  summary: InferencePlanSummary;
+  /** Model input and output tensor ids, in model order. */
+  inputIds: number[];
+  outputIds: number[];
+  /** Releases the precomputed weights the steps hold. */
+  dispose(): void;
 }
 
 const CONV_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
+/** Other Keras activations of a conv layer and their single TensorFlow op. */
+const GRAPH_ACTIVATIONS: Record<string, string | undefined> = { sigmoid: 'Sigmoid', tanh: 'Tanh', elu: 'Elu', selu: 'Selu', softplus: 'Softplus' };
 const PAD_FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D']);
 
 function cfgOf(layer: tf.layers.Layer): Kwargs {
@@ -130,17 +166,22 @@ function bnScaleOffset(bn: tf.layers.Layer): { scale: Float64Array; offset: Floa
  * the model's weights are not seen; compile again after loading weights.
  */
 export function compileInference(model: tf.LayersModel, opts: CompileInferenceOptions = {}): InferenceFn {
+  return runPlan(planInference(model, opts));
+}
+
+/** Walks the model once into steps (weights folded and uploaded now). */
+export function planInference(model: tf.LayersModel, opts: CompileInferenceOptions = {}): InferencePlan {
   const o: Required<CompileInferenceOptions> = {
     igemm: (opts.igemm ?? true) && igemmUnavailableReason() === null,
   };
   const nodes = modelNodes(model);
   const consumers = new Map<number, GraphNode[]>();
   for (const n of nodes) for (const t of n.inputs) consumers.set(t.id, [...(consumers.get(t.id) ?? []), n]);
-  const outputIds = new Set(model.outputs.map((t) => t.id));
+  const modelOutputs = new Set(model.outputs.map((t) => t.id));
   /** The single node consuming `t`, when nothing else (model output included) does. */
   const soleConsumer = (t: Sym): GraphNode | null => {
     const c = consumers.get(t.id) ?? [];
-    return c.length === 1 && !outputIds.has(t.id) ? c[0] : null;
+    return c.length === 1 && !modelOutputs.has(t.id) ? c[0] : null;
   };
   const producer = new Map<number, GraphNode>();
   for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
@@ -285,6 +326,30 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
         }
         return [y];
       },
+      emit: post && !GRAPH_ACTIVATIONS[post] ? undefined : (g, [x]) => {
+        const stride4 = [1, strides[0], strides[1], 1];
+        const dil4 = [1, dilations[0], dilations[1], 1];
+        const explicit = Array.isArray(pad) ? pad.flat() : null;
+        let h = x;
+        if (cls === 'Conv2D') {
+          const w = g.constant(`${name}/kernel`, kdata, kshape);
+          const padding: Record<string, GraphAttr> = explicit ? { padding: { s: 'EXPLICIT' }, explicit_paddings: { ints: explicit } } : { padding: { s: (pad as string).toUpperCase() } };
+          h = g.op('Conv2D', name, [h, w], { T: FLOAT, strides: { ints: stride4 }, dilations: { ints: dil4 }, data_format: NHWC, ...padding });
+        } else {
+          if (explicit) h = g.op('Pad', `${name}/pad`, [h, g.constant(`${name}/paddings`, Int32Array.from(explicit), [4, 2])], { T: FLOAT, Tpaddings: { type: 'int32' } });
+          const dw = cls === 'DepthwiseConv2D' ? g.constant(`${name}/kernel`, kdata, kshape) : g.constant(`${name}/depthwise`, depthwise!.dataSync() as Float32Array, depthwise!.shape);
+          const padding = explicit ? 'VALID' : (pad as string).toUpperCase();
+          h = g.op('DepthwiseConv2dNative', name, [h, dw], { T: FLOAT, strides: { ints: stride4 }, dilations: { ints: dil4 }, data_format: NHWC, padding: { s: padding } });
+          if (cls === 'SeparableConv2D') {
+            const w = g.constant(`${name}/pointwise`, kdata, kshape);
+            h = g.op('Conv2D', `${name}/pointwise`, [h, w], { T: FLOAT, strides: { ints: [1, 1, 1, 1] }, data_format: NHWC, padding: { s: 'VALID' } });
+          }
+        }
+        if (bias) h = g.op('BiasAdd', `${name}/bias`, [h, g.constant(`${name}/bias`, bias, [bias.length])], { T: FLOAT, data_format: NHWC });
+        h = emitActivation(g, h, fusedAct, `${name}/act`);
+        if (post) h = g.op(GRAPH_ACTIVATIONS[post]!, `${name}/${post}`, [h], { T: FLOAT });
+        return [h];
+      },
     };
   }
 
@@ -321,45 +386,75 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
         if (mode === 'depthwise') return [tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: filterT as tf.Tensor4D, strides: 1, pad: 'valid', bias: offsetT, activation: act })];
         return [tf.tidy(() => tf.add(tf.mul(x, scaleT), offsetT))];
       },
+      emit: (g, [x]) => {
+        const s = g.constant(`${name}/scale`, Float32Array.from(scale), [C]);
+        const b = g.constant(`${name}/offset`, Float32Array.from(offset), [C]);
+        if (!rank4) return [g.op('AddV2', `${name}/add`, [g.op('Mul', `${name}/mul`, [x, s], { T: FLOAT }), b], { T: FLOAT })];
+        const zeros = g.constant(`${name}/mean`, new Float32Array(C), [C]);
+        const ones = g.constant(`${name}/variance`, new Float32Array(C).fill(1), [C]);
+        const y = g.op('FusedBatchNormV3', name, [x, s, b, zeros, ones], { T: FLOAT, U: FLOAT, epsilon: { f: 0 }, data_format: NHWC, is_training: { b: false } });
+        return [emitActivation(g, y, act, `${name}/act`)];
+      },
     };
   }
 
   function simpleStep(n: GraphNode, cls: string, cfg: Kwargs): Step {
     const ids = { inputs: n.inputs.map((t) => t.id), outputs: n.outputs.map((t) => t.id) };
-    const one = (fn: (xs: tf.Tensor[]) => tf.Tensor): Step => ({ name: n.layer.name, ...ids, run: (xs) => [fn(xs)] });
+    const name = n.layer.name;
+    const one = (fn: (xs: tf.Tensor[]) => tf.Tensor, emit: (g: GraphSink, xs: string[]) => string): Step => ({
+      name,
+      ...ids,
+      run: (xs) => [fn(xs)],
+      emit: (g, xs) => [emit(g, xs)],
+    });
+    const binary = (op: string) => (g: GraphSink, xs: string[]) => xs.slice(1).reduce((a, b, k) => g.op(op, `${name}/${k}`, [a, b], { T: FLOAT }), xs[0]);
+    const scalar = (g: GraphSink, v: number, what: string) => g.constant(`${name}/${what}`, Float32Array.of(v), []);
     const act = activationOf(n.layer);
     // linear: a copy, so that freeing the input after its last consumer leaves the output alive
-    if (act) return one(([x]) => (act === 'linear' ? x.clone() : activate(x, act)));
+    if (act) return one(([x]) => (act === 'linear' ? x.clone() : activate(x, act)), (g, [x]) => (act === 'linear' ? g.op('Identity', name, [x], { T: FLOAT }) : emitActivation(g, x, act, name)));
     const lastAxis = (axis: unknown) => (axis == null || axis === -1 ? -1 : (axis as number));
     switch (cls) {
       case 'Add':
-        return one((xs) => (xs.length === 2 ? tf.add(xs[0], xs[1]) : tf.addN(xs)));
+        return one((xs) => (xs.length === 2 ? tf.add(xs[0], xs[1]) : tf.addN(xs)), (g, xs) => (xs.length === 2 ? g.op('AddV2', name, xs, { T: FLOAT }) : g.op('AddN', name, xs, { T: FLOAT, N: { i: xs.length } })));
       case 'Multiply':
-        return one((xs) => xs.slice(1).reduce((a, b) => tf.tidy(() => tf.mul(a, b)), xs[0]));
-      case 'Concatenate':
-        return one((xs) => tf.concat(xs, lastAxis(cfg.axis)));
+        return one((xs) => xs.slice(1).reduce((a, b) => tf.tidy(() => tf.mul(a, b)), xs[0]), binary('Mul'));
+      case 'Concatenate': {
+        const axis = lastAxis(cfg.axis);
+        return one(
+          (xs) => tf.concat(xs, axis),
+          (g, xs) => g.op('ConcatV2', name, [...xs, g.constant(`${name}/axis`, Int32Array.of(axis), [])], { T: FLOAT, N: { i: xs.length }, Tidx: { type: 'int32' } }),
+        );
+      }
       case 'TFOpLambda': {
         const l = n.layer as unknown as { op: string; y: number };
-        return one(([x]) => (l.op === 'add' ? tf.add(x, l.y) : tf.mul(x, l.y)));
+        return one(([x]) => (l.op === 'add' ? tf.add(x, l.y) : tf.mul(x, l.y)), (g, [x]) => g.op(l.op === 'add' ? 'AddV2' : 'Mul', name, [x, scalar(g, l.y, 'y')], { T: FLOAT }));
       }
       case 'CustomScaleLayer': {
         const s = (n.layer as unknown as { scale: number }).scale;
-        return one(([a, b]) => tf.tidy(() => tf.add(a, tf.mul(b, s))));
+        return one(
+          ([a, b]) => tf.tidy(() => tf.add(a, tf.mul(b, s))),
+          (g, [a, b]) => g.op('AddV2', name, [a, g.op('Mul', `${name}/scale`, [b, scalar(g, s, 'scale')], { T: FLOAT })], { T: FLOAT }),
+        );
       }
       case 'Rescaling': {
         const scale = cfg.scale as number;
         const offset = (cfg.offset as number) ?? 0;
-        return one(([x]) => tf.tidy(() => tf.add(tf.mul(x, scale), offset)));
+        return one(
+          ([x]) => tf.tidy(() => tf.add(tf.mul(x, scale), offset)),
+          (g, [x]) => g.op('AddV2', name, [g.op('Mul', `${name}/mul`, [x, scalar(g, scale, 'scale')], { T: FLOAT }), scalar(g, offset, 'offset')], { T: FLOAT }),
+        );
       }
       case 'GlobalAveragePooling2D':
-        if (isChannelsLast(cfg)) {
-          const keepdims = (n.layer as unknown as { keepdims?: boolean }).keepdims === true;
-          return one(([x]) => tf.mean(x, [1, 2], keepdims));
-        }
-        break;
-      case 'GlobalMaxPooling2D':
-        if (isChannelsLast(cfg) && !cfg.keepdims) return one(([x]) => tf.max(x, [1, 2]));
-        break;
+      case 'GlobalMaxPooling2D': {
+        if (!isChannelsLast(cfg)) break;
+        if (cls === 'GlobalMaxPooling2D' && cfg.keepdims) break;
+        const keepdims = cls === 'GlobalAveragePooling2D' && (n.layer as unknown as { keepdims?: boolean }).keepdims === true;
+        const reduce = cls === 'GlobalAveragePooling2D' ? tf.mean : tf.max;
+        return one(
+          ([x]) => reduce(x, [1, 2], keepdims),
+          (g, [x]) => g.op(cls === 'GlobalAveragePooling2D' ? 'Mean' : 'Max', name, [x, g.constant(`${name}/axes`, Int32Array.of(1, 2), [2])], { T: FLOAT, Tidx: { type: 'int32' }, keep_dims: { b: keepdims } }),
+        );
+      }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         // The same tf op the tfjs layer calls (so 'same' average pooling counts as the layer does).
@@ -367,25 +462,46 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
         const size = pair(cfg.poolSize, 'poolSize');
         const strides = pair(cfg.strides ?? cfg.poolSize, 'strides');
         const padding = cfg.padding as 'valid' | 'same';
-        return one(([x]) => (cls === 'MaxPooling2D' ? tf.maxPool(x as tf.Tensor4D, size, strides, padding) : tf.avgPool(x as tf.Tensor4D, size, strides, padding)));
+        return one(
+          ([x]) => (cls === 'MaxPooling2D' ? tf.maxPool(x as tf.Tensor4D, size, strides, padding) : tf.avgPool(x as tf.Tensor4D, size, strides, padding)),
+          (g, [x]) =>
+            g.op(cls === 'MaxPooling2D' ? 'MaxPool' : 'AvgPool', name, [x], {
+              T: FLOAT,
+              ksize: { ints: [1, size[0], size[1], 1] },
+              strides: { ints: [1, strides[0], strides[1], 1] },
+              padding: { s: padding.toUpperCase() },
+              data_format: NHWC,
+            }),
+        );
       }
       case 'ZeroPadding2D':
         if (isChannelsLast(cfg)) {
           const p = cfg.padding as [[number, number], [number, number]];
           const pads: Array<[number, number]> = [[0, 0], pair(p[0], 'padding'), pair(p[1], 'padding'), [0, 0]];
-          return one(([x]) => tf.pad(x, pads));
+          return one(
+            ([x]) => tf.pad(x, pads),
+            (g, [x]) => g.op('Pad', name, [x, g.constant(`${name}/paddings`, Int32Array.from(pads.flat()), [4, 2])], { T: FLOAT, Tpaddings: { type: 'int32' } }),
+          );
         }
         break;
-      case 'Flatten':
-        return one(([x]) => tf.reshape(x, [x.shape[0], -1]));
+      case 'Flatten': {
+        const dim = (n.outputs[0].shape as Array<number | null>).slice(1).reduce<number>((a, b) => a * (b ?? NaN), 1);
+        return one(
+          ([x]) => tf.reshape(x, [x.shape[0], -1]),
+          (g, [x]) => {
+            if (!Number.isFinite(dim)) throw new Error(`compileInference: ${name} has an unknown flattened size`);
+            return g.op('Reshape', name, [x, g.constant(`${name}/shape`, Int32Array.of(-1, dim), [2])], { T: FLOAT, Tshape: { type: 'int32' } });
+          },
+        );
+      }
       case 'Dropout':
       case 'SpatialDropout2D':
-        return one(([x]) => x.clone());
+        return one(([x]) => x.clone(), (g, [x]) => g.op('Identity', name, [x], { T: FLOAT }));
     }
     summary.fallbacks[cls] = (summary.fallbacks[cls] ?? 0) + 1;
     const kwargs = { ...n.callArgs, training: false };
     return {
-      name: n.layer.name,
+      name,
       ...ids,
       run: (xs) => {
         const y = n.layer.apply(xs.length === 1 ? xs[0] : xs, kwargs) as tf.Tensor | tf.Tensor[];
@@ -395,22 +511,37 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
   }
 
   summary.steps = steps.length;
+  const inputIds = model.inputs.map((t) => t.id);
+  const outputIds = model.outputs.map((t) => t.id);
+  for (const id of outputIds) {
+    if (!inputIds.includes(id) && !steps.some((s) => s.outputs.includes(id))) {
+      throw new Error(`compileInference: model output ${id} is produced by no step`);
+    }
+  }
+  return {
+    steps,
+    summary,
+    inputIds,
+    outputIds,
+    dispose: () => {
+      tf.dispose(owned.splice(0));
+      for (const g of gemms.splice(0)) g.dispose();
+    },
+  };
+}
+
+/** The eager runner of a plan: steps in order, each intermediate released after its last use. */
+function runPlan(plan: InferencePlan): InferenceFn {
+  const { steps, inputIds, outputIds: outIds } = plan;
   // Liveness: after step i, release tensors whose last consumer is step i.
   const lastUse = new Map<number, number>();
   steps.forEach((s, i) => s.inputs.forEach((id) => lastUse.set(id, i)));
-  const inputIds = model.inputs.map((t) => t.id);
-  const outIds = model.outputs.map((t) => t.id);
   const protectedIds = new Set([...inputIds, ...outIds]);
   const releaseAfter: number[][] = steps.map(() => []);
   steps.forEach((s, i) => {
     for (const id of s.outputs) if (!lastUse.has(id) && !protectedIds.has(id)) releaseAfter[i].push(id);
   });
   for (const [id, i] of lastUse) if (!protectedIds.has(id)) releaseAfter[i].push(id);
-  for (const id of outIds) {
-    if (!inputIds.includes(id) && !steps.some((s) => s.outputs.includes(id))) {
-      throw new Error(`compileInference: model output ${id} is produced by no step`);
-    }
-  }
 
   const runAll = (inputs: tf.Tensor[]): tf.Tensor[] => {
     if (inputs.length !== inputIds.length) throw new Error(`compileInference: model has ${inputIds.length} inputs, got ${inputs.length}`);
@@ -453,12 +584,7 @@ export function compileInference(model: tf.LayersModel, opts: CompileInferenceOp
     return runAll([x])[0];
   }) as InferenceFn;
   Object.defineProperty(fn, 'runAll', { value: runAll });
-  Object.defineProperty(fn, 'summary', { value: summary });
-  Object.defineProperty(fn, 'dispose', {
-    value: () => {
-      tf.dispose(owned.splice(0));
-      for (const g of gemms.splice(0)) g.dispose();
-    },
-  });
+  Object.defineProperty(fn, 'summary', { value: plan.summary });
+  Object.defineProperty(fn, 'dispose', { value: plan.dispose });
   return fn;
 }

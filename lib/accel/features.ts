@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../backbones';
 import type { BackboneName } from '../backbones/registry';
 import { loadBackboneWithWeights, type WeightsSource } from '../weights';
-import { compileInference, type CompileInferenceOptions, type InferenceFn } from './compile';
+import type { InferenceFn } from './compile';
+import { compileForBackend, type CompileForBackendOptions } from './graph';
 import type { FeatureBatch, FeatureWorkerData, FeatureWorkerInfo } from './protocol';
 import { TaskPool } from '../util/workers';
 
@@ -37,7 +38,7 @@ export interface ExtractFeaturesArgs {
   /** Worker threads (parallel only). Default 2. */
   workers?: number;
   /** Compiler options (default: all optimisations), or false for the stock model.predict (benchmarks). */
-  compile?: CompileInferenceOptions | false;
+  compile?: CompileForBackendOptions | false;
   /** Force a backend in the workers (initBackend's `backend`). Default: the workspace's choice. */
   backend?: string;
   /** Called after each batch with the images done so far. */
@@ -57,7 +58,7 @@ export async function buildCompiledBackbone(data: FeatureWorkerData): Promise<Co
     data.weights === undefined
       ? buildBackbone(data.backbone, { inputSize: data.inputSize, seed: data.seed })
       : (await loadBackboneWithWeights(data.backbone, { weights: data.weights, inputSize: data.inputSize, seed: data.seed })).model;
-  const compiled: InferenceFn | null = data.compile === false ? null : compileInference(model, data.compile);
+  const compiled: InferenceFn | null = data.compile === false ? null : await compileForBackend(model, data.compile);
   const fn = compiled ?? ((x: tf.Tensor) => model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
   const size = data.inputSize;
   return {

@@ -3,5 +3,7 @@
  * multi-worker feature extraction.
  */
 export * from './compile';
+export * from './graph';
+export * from './train_graph';
 export * from './features';
 export type { FeatureWorkerData } from './protocol';

@@ -1,6 +1,6 @@
 /** Data exchanged between FeatureWorkerPool and its workers (worker.ts), through lib/util/workers. */
 import type { BackboneName } from '../backbones/registry';
-import type { CompileInferenceOptions } from './compile';
+import type { CompileForBackendOptions } from './graph';
 import type { WeightsSource } from '../weights/source';
 
 /** Everything a worker needs to build the same compiled backbone as the others. */
@@ -11,7 +11,7 @@ export interface FeatureWorkerData {
   inputSize: number;
   seed: number;
   /** Compiler options, or false to run the stock model.predict (for comparison). */
-  compile: CompileInferenceOptions | false;
+  compile: CompileForBackendOptions | false;
   /** Forced backend name (initBackend's `backend`), or undefined for the default choice. */
   backend?: string;
 }

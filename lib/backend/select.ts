@@ -75,6 +75,8 @@ export interface BackendChoice {
   tensorflow?: string;
   /** Native only: TensorFlow's inter-op threads (TF_NUM_INTEROP_THREADS); `threads` is the intra-op count. */
   interOpThreads?: number;
+  /** Native only: folder of the loaded binding package (lib/accel/graph reads its SavedModel protobuf classes there). */
+  nativePackageDir?: string;
 }
 
 /** One line for records: package, version and the library underneath, e.g. '@tensorflow/tfjs-node 4.22.0 on TensorFlow 2.21.0'. */
@@ -238,7 +240,7 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[], work
   const loadedBackend = tf.findBackend(NATIVE_BACKEND) as (tf.KernelBackend & NativeBackendFields) | null;
   if (loadedBackend && candidate === 'node' && loadedBackend.isGPUPackage) {
     if (!(await tf.setBackend(NATIVE_BACKEND))) return fail(`the loaded ${NATIVE_PACKAGES.gpu} backend did not initialise`);
-    return { ok: true, detail: `${NATIVE_PACKAGES.gpu} already loaded, running TensorFlow on the CPU`, pkg: NATIVE_PACKAGES.gpu, extra: {} };
+    return { ok: true, detail: `${NATIVE_PACKAGES.gpu} already loaded, running TensorFlow on the CPU`, pkg: NATIVE_PACKAGES.gpu, extra: { nativePackageDir: current?.nativePackageDir } };
   }
 
   let manifestFile: string;
@@ -287,7 +289,7 @@ async function tryNative(candidate: 'gpu' | 'node', searchPaths?: string[], work
     ok: true,
     detail: `${pkg} ${manifest.version}, TensorFlow ${tensorflow ?? '(version unknown)'} ${where}`,
     pkg,
-    extra: { tensorflow, threads: threads.intraOp, interOpThreads: threads.interOp },
+    extra: { tensorflow, threads: threads.intraOp, interOpThreads: threads.interOp, nativePackageDir: path.dirname(manifestFile) },
   };
 }
 

@@ -315,7 +315,7 @@ export async function loadScoringModel(dir: string, opts: LoadScoringModelOption
         return suffix.predict(f.length === 1 ? f[0] : f) as tf.Tensor;
       });
     }
-    const compiled = compileFrozen(frozenPart);
+    const compiled = await compileFrozen(frozenPart);
     disposables.push(compiled);
     const features = (x: tf.Tensor4D) => compiled.runAll([x]);
     const size = meta.inputSize;

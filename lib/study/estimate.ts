@@ -32,8 +32,9 @@ export interface BenchTimings {
 
 /**
  * Reference timings of the 2-core development machine (AMD EPYC, Node 20; docs/performance.md), from
- * `npm run -s bench -- --save` on an idle machine (load average < 2), 2026-12-06: inference in images
- * per CPU-second of one worker, partial steps in CPU seconds. The head constants are fitted to the
+ * `npm run -s bench -- --save` on an idle machine (load average < 2), 2026-12-06, with native inference
+ * and partial steps as one TensorFlow graph each: inference in images per CPU-second of one worker,
+ * partial steps in CPU seconds. The head constants are fitted to the
  * same bench's CPU hours of head epochs for the paper's frozen study (1000 epochs).
  */
 export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
@@ -41,15 +42,15 @@ export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
     source: 'reference: docs/performance.md (wasm, 2 cores, idle, 2026-12-06)',
     backend: 'wasm',
     headSecondsPerRowFeature: 0,
-    inferenceImagesPerSecond: { ResNet50: 49.9, DenseNet121: 72.9, MobileNetV2: 507.5 },
-    partialStepSeconds: { ResNet50: 1.066, DenseNet121: 0.236, MobileNetV2: 0.16 },
+    inferenceImagesPerSecond: { ResNet50: 51.5, DenseNet121: 68.3, MobileNetV2: 517.0 },
+    partialStepSeconds: { ResNet50: 0.94, DenseNet121: 0.242, MobileNetV2: 0.151 },
   },
   tensorflow: {
     source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, idle, 2026-12-06)',
     backend: 'tensorflow',
     headSecondsPerRowFeature: 0,
-    inferenceImagesPerSecond: { ResNet50: 137.5, DenseNet121: 136.9, MobileNetV2: 608.1 },
-    partialStepSeconds: { ResNet50: 0.72, DenseNet121: 0.258, MobileNetV2: 0.172 },
+    inferenceImagesPerSecond: { ResNet50: 191.0, DenseNet121: 220.8, MobileNetV2: 970.9 },
+    partialStepSeconds: { ResNet50: 0.478, DenseNet121: 0.085, MobileNetV2: 0.0453 },
   },
 };
 
@@ -74,9 +75,10 @@ function frozenRowsPerBackbone(d: { folds: number; trainingSizes: number[]; ense
   const runs = d.trainingSizes.map((n) => (d.folds + d.ensembleRepeats) * (n + d.validationSize) * perPatient);
   return runs.reduce((a, b) => a + b, 0);
 }
-// bench 2026-12-06: 4.90 CPU-h of head epochs on wasm, 5.13 on native (the same wasm head kernel; noise).
-REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature = fittedHeadConstant(4.9);
-REFERENCE_TIMINGS.tensorflow.headSecondsPerRowFeature = fittedHeadConstant(5.13);
+// bench 2026-12-06 (after the 12-feature gradient pass): 4.32 CPU-h of head epochs on wasm, 4.19 on
+// native (the same wasm head kernel; noise).
+REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature = fittedHeadConstant(4.32);
+REFERENCE_TIMINGS.tensorflow.headSecondsPerRowFeature = fittedHeadConstant(4.19);
 
 /** The bench's saved timings for a backend (results/bench/<backend>.json), else the reference ones. */
 export function loadBenchTimings(backend: string, dir = path.join(projectRoot(), 'results', 'bench')): BenchTimings {

@@ -137,7 +137,7 @@ export async function runExtractJob(ctx: StudyContext, job: ExtractJob, provenan
       baseCache.set(job.backbone, base);
     }
     const model = extractionModel(base.model, job.target);
-    entry = { model, fast: compileFrozen(model) };
+    entry = { model, fast: await compileFrozen(model) };
     extractCache.set(mk, entry);
   }
   const fast = entry.fast;
@@ -203,8 +203,10 @@ export async function runTrainJob(ctx: StudyContext, spec: RunSpec, info: { back
     const acts = loadCached(ctx, key);
     const { whole, split, dense } = seededPartialSplit(base, k, spec.seed);
     timings.loadSeconds = (performance.now() - t0) / 1000;
-    const r = trainSuffix({ model: split.suffix, activations: acts, labels: ds.labels, train, validation, config: trainCfg });
+    const r = await trainSuffix({ model: split.suffix, activations: acts, labels: ds.labels, train, validation, config: trainCfg });
     result = r;
+    // How the steps ran: one TensorFlow graph per step on native, else tfjs op by op (and why).
+    extra.suffixSteps = r.stepMode.graph ? 'tensorflow-graph' : `op-by-op (${r.stepMode.reason})`;
     timings.trainSeconds = r.seconds;
     const t1 = performance.now();
     preds = { train: predictRows(split.suffix, acts, train), validation: predictRows(split.suffix, acts, validation), test: predictRows(split.suffix, acts, test) };

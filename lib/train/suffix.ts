@@ -4,6 +4,8 @@
  * bias correction; Keras does not).
  */
 import * as tf from '@tensorflow/tfjs';
+import { GraphUnsupportedError } from '../accel/graph';
+import { compileTrainStep, type TrainStepGraph } from '../accel/train_graph';
 import { Rng, deriveSeed } from '../util/rng';
 import { EpochKeeper, mseOf, resolveTrainConfig, type EpochLog, type FeatureMatrix, type TrainConfig, type TrainResult } from './head';
 
@@ -20,11 +22,16 @@ export class KerasAdam {
     this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
   }
 
+  /** Keras's bias-corrected learning rate of update number t (1-based). */
+  static learningRateAt(cfg: { learningRate: number; beta1: number; beta2: number }, t: number): number {
+    return (cfg.learningRate * Math.sqrt(1 - Math.pow(cfg.beta2, t))) / (1 - Math.pow(cfg.beta1, t));
+  }
+
   /** One update with the given gradients (same order as the variables). */
   apply(grads: tf.Tensor[]): void {
     this.t++;
-    const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
-    const lrt = (lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
+    const { beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
+    const lrt = KerasAdam.learningRateAt(this.cfg, this.t);
     tf.tidy(() => {
       this.vars.forEach((x, i) => {
         const g = grads[i];
@@ -80,21 +87,46 @@ export interface SuffixTrainArgs {
   validation: ArrayLike<number>;
   config?: TrainConfig;
   onEpoch?: (log: EpochLog) => void | boolean;
+  /**
+   * On native TensorFlow, run each step as one TensorFlow graph (lib/accel/train_graph) instead of
+   * op by op. Default true; a suffix with a layer the graph cannot express trains op by op.
+   */
+  graph?: boolean;
+}
+
+/** What trained a suffix: one TensorFlow graph per step, or tfjs op by op (and why). */
+export interface SuffixStepMode {
+  graph: boolean;
+  reason?: string;
 }
 
 /**
  * Trains the suffix; at the end the model holds the weights (moving statistics included) of the
  * epoch with the lowest validation loss, also returned as arrays in model.weights order.
  */
-export function trainSuffix(args: SuffixTrainArgs): TrainResult<Float32Array[]> {
+export async function trainSuffix(args: SuffixTrainArgs): Promise<TrainResult<Float32Array[]> & { stepMode: SuffixStepMode }> {
   const cfg = resolveTrainConfig(args.config);
   const { model, activations: acts, labels } = args;
   if (args.train.length === 0 || args.validation.length === 0) throw new Error('trainSuffix: empty training or validation set');
   const rows = acts[0]?.rows ?? 0;
   if (labels.length !== rows * 3) throw new Error(`trainSuffix: ${labels.length / 3} label rows for ${rows} activation rows`);
   const t0 = performance.now();
+  let graph: TrainStepGraph | null = null;
+  let stepMode: SuffixStepMode = { graph: false, reason: 'not asked' };
+  if (args.graph !== false && tf.getBackend() === 'tensorflow') {
+    try {
+      graph = await compileTrainStep(model, cfg);
+      stepMode = { graph: true };
+    } catch (err) {
+      if (!(err instanceof GraphUnsupportedError)) throw err;
+      stepMode = { graph: false, reason: err.message };
+    }
+  } else if (args.graph !== false) {
+    stepMode = { graph: false, reason: `backend ${tf.getBackend()}` };
+  }
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const opt = new KerasAdam(vars, cfg);
+  const opt = graph ? null : new KerasAdam(vars, cfg);
+  let updates = 0;
   const orderRng = new Rng(deriveSeed(cfg.seed, 'order'));
   const order = Array.from(args.train, Number);
   const snapshot = () => model.weights.map((w) => Float32Array.from(w.read().dataSync() as Float32Array));
@@ -111,13 +143,18 @@ export function trainSuffix(args: SuffixTrainArgs): TrainResult<Float32Array[]> 
         idx.forEach((r, i) => y.set(labels.subarray(r * 3, r * 3 + 3), i * 3));
         const xs = gatherInputs(model, acts, idx);
         const yt = tf.tensor2d(y, [idx.length, 3]);
-        const { value, grads } = tf.variableGrads(() => {
-          const p = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor;
-          return tf.losses.meanSquaredError(yt, p) as tf.Scalar;
-        }, vars);
-        opt.apply(vars.map((v) => grads[v.name]));
-        lossSum += (value.dataSync()[0] as number) * idx.length;
-        tf.dispose([value, ...Object.values(grads), ...xs, yt]);
+        if (graph) {
+          lossSum += graph.step(xs, yt, KerasAdam.learningRateAt(cfg, ++updates)) * idx.length;
+        } else {
+          const { value, grads } = tf.variableGrads(() => {
+            const p = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor;
+            return tf.losses.meanSquaredError(yt, p) as tf.Scalar;
+          }, vars);
+          opt!.apply(vars.map((v) => grads[v.name]));
+          lossSum += (value.dataSync()[0] as number) * idx.length;
+          tf.dispose([value, ...Object.values(grads)]);
+        }
+        tf.dispose([...xs, yt]);
       }
       const loss = lossSum / order.length;
       const valLoss = mseOf(predictRows(model, acts, args.validation), labels, args.validation);
@@ -127,11 +164,12 @@ export function trainSuffix(args: SuffixTrainArgs): TrainResult<Float32Array[]> 
       if (keeper.shouldStop(args.onEpoch?.(log) === true)) break;
     }
   } finally {
-    opt.dispose();
+    opt?.dispose();
+    graph?.dispose();
   }
   const { keptEpoch, minValLoss } = keeper.kept();
   const ts = best.map((b, i) => tf.tensor(b, model.weights[i].shape as number[]));
   model.setWeights(ts);
   tf.dispose(ts);
-  return { best, keptEpoch, minValLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
+  return { best, keptEpoch, minValLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000, stepMode };
 }

@@ -7,7 +7,8 @@
  * Tables II/III count parameters with the same rule (lib/backbones/param_table, lib/figures/table3).
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileInference, type InferenceFn } from '../accel/compile';
+import type { InferenceFn } from '../accel/compile';
+import { compileForBackend } from '../accel/graph';
 import { attachHead, foldBatchNorm, splitModel, type SplitModel } from '../train/graph';
 import { glorotDense } from '../train/head_common';
 import { deriveSeed } from '../util/rng';
@@ -86,11 +87,11 @@ export function extractionModel(base: tf.LayersModel, target: ExtractTarget): tf
 
 /**
  * The inference the frozen parts run with, in the study and in scoring alike (lib/accel
- * compileInference: same outputs as model.predict to float32 precision, activations fused into the
- * convolutions). Compile after the weights are loaded.
+ * compileForBackend: same outputs as model.predict to float32 precision, activations fused into the
+ * convolutions; one TensorFlow graph on native). Compile after the weights are loaded.
  */
-export function compileFrozen(model: tf.LayersModel): InferenceFn {
-  return compileInference(model);
+export function compileFrozen(model: tf.LayersModel): Promise<InferenceFn> {
+  return compileForBackend(model);
 }
 
 /** The paper's Dense(3) head on its own (layer 'dense'), taking flattened features (input 'features'); model 'head'. */

@@ -28,6 +28,7 @@ function tsFiles(dir: string): string[] {
 const ALLOWED_REQUIRES: Record<string, string[]> = {
   'backend/select.ts': ['path.dirname', "'@tensorflow/tfjs-backend-wasm'"], // optional native bindings; wasm only when chosen
   'backend/wasm-gradient-kernels.ts': ["'@tensorflow/tfjs-backend-wasm'"], // registers kernels only when the wasm backend runs
+  'accel/graph.ts': ['path.join', 'dir'], // tfjs-node's protobuf classes and loadSavedModel, only on the native backend
   'figures/table.ts': ["'danfojs-node'"], // heavy, brings its own tfjs; only for DataFrame output
   'study/summary.ts': ["'danfojs-node'"], // same, with a plain-CSV fallback
   'study/explore.ts': ["'danfojs-node'"], // the notebooks' MAE DataFrame

@@ -92,7 +92,7 @@ describeOnBackends('train/head', function () {
     assert.equal(c.epochsRun, c.keptEpoch + 3);
   });
 
-  it('matches the tf implementation (Dense suffix + KerasAdam) step for step', () => {
+  it('matches the tf implementation (Dense suffix + KerasAdam) step for step', async () => {
     const { features, labels } = linearProblem(50, 5);
     const train = Array.from({ length: 35 }, (_, i) => i);
     const validation = Array.from({ length: 15 }, (_, i) => 35 + i);
@@ -103,7 +103,7 @@ describeOnBackends('train/head', function () {
     const dense = tf.layers.dense({ units: 3 });
     const model = tf.model({ inputs: inp, outputs: dense.apply(inp) as tf.SymbolicTensor });
     model.setWeights([tf.tensor2d(init.kernel, [5, 3]), tf.tensor1d(init.bias)]);
-    const s = trainSuffix({ model, activations: [features], labels, train, validation, config: cfg });
+    const s = await trainSuffix({ model, activations: [features], labels, train, validation, config: cfg });
     for (let e = 0; e < 4; e++) {
       assert.ok(Math.abs(h.history[e].loss - s.history[e].loss) < 1e-5);
       assert.ok(Math.abs(h.history[e].valLoss - s.history[e].valLoss) < 1e-5);
