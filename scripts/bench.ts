@@ -76,25 +76,23 @@ function stepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: number, cpuOu
   const y = tf.randomUniform([10, 3], 0, 3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opt = new KerasAdam(vars, { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
-  const cpus: number[] = [];
-  const step = () => {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
+  const seconds = medianStepSeconds(() => {
     const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor) as tf.Scalar, vars);
     opt.apply(vars.map((v) => grads[v.name]));
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
-    const c = process.cpuUsage(c0);
-    cpus.push((c.user + c.system) / 1e6);
-    return (performance.now() - t0) / 1000;
-  };
-  step();
-  cpus.length = 0;
-  const ts = Array.from({ length: reps }, step);
+  }, reps, cpuOut);
   opt.dispose();
   y.dispose();
-  if (cpuOut) cpuOut.seconds = median(cpus);
-  return median(ts);
+  return seconds;
+}
+
+/** Median wall seconds of `reps` calls of step after one warm-up call (median CPU seconds into cpuOut). */
+function medianStepSeconds(step: () => void, reps: number, cpuOut?: { seconds: number }): number {
+  step();
+  const runs = Array.from({ length: reps }, () => timed(step));
+  if (cpuOut) cpuOut.seconds = median(runs.map((r) => r.cpu));
+  return median(runs.map((r) => r.wall));
 }
 
 /**
@@ -111,19 +109,10 @@ async function graphStepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: nu
     throw err;
   }
   const y = tf.randomUniform([10, 3], 0, 3);
-  const cpus: number[] = [];
-  const step = () => {
-    const t = timed(() => graph.step(xs, y, 1e-4));
-    cpus.push(t.cpu);
-    return t.wall;
-  };
-  step();
-  cpus.length = 0;
-  const ts = Array.from({ length: reps }, step);
+  const seconds = medianStepSeconds(() => graph.step(xs, y, 1e-4), reps, cpuOut);
   graph.dispose();
   y.dispose();
-  if (cpuOut) cpuOut.seconds = median(cpus);
-  return median(ts);
+  return seconds;
 }
 
 function flattenSize(name: BackboneName): number {

@@ -2,8 +2,8 @@
  * Whole-graph inference on native TensorFlow: the steps of lib/accel/compile (BN folded, activations
  * fused, the same weights) written as one TensorFlow GraphDef, saved as a variable-free SavedModel
  * and run by tfjs-node's loadSavedModel, one session call per batch. TensorFlow then plans the
- * graph itself (grappler's fusions, oneDNN layouts) instead of tfjs dispatching op by op, which is
- * what keeps DenseNet's pre-activation blocks near Keras's speed.
+ * graph itself (grappler's fusions, e.g. convolution + bias + relu) instead of tfjs dispatching op by
+ * op, which is what keeps DenseNet's pre-activation blocks near Keras's speed.
  *
  * The protobuf classes are the ones tfjs-node reads SavedModels with (its dist/proto/api_pb), so
  * writer and reader share one schema.
@@ -137,7 +137,7 @@ export class GraphDefBuilder implements GraphSink {
   }
 
   /** The SavedModel bytes: one MetaGraph tagged 'serve' with signature 'serving_default'. */
-  savedModel(inputs: Record<string, { tensor: string; dims: Array<number | null> }>, outputs: Record<string, { tensor: string; dims: Array<number | null> }>): Uint8Array {
+  savedModel(inputs: Record<string, GraphTensor>, outputs: Record<string, GraphTensor>): Uint8Array {
     const sig = this.msg('SignatureDef');
     sig.setMethodName('tensorflow/serving/predict');
     const put = (map: unknown, entries: typeof inputs) => {
@@ -145,7 +145,10 @@ export class GraphDefBuilder implements GraphSink {
         const info = this.msg('TensorInfo');
         info.setName(e.tensor.includes(':') ? e.tensor : `${e.tensor}:0`);
         info.setDtype(DT.float32);
-        info.setTensorShape(this.shapeOf(e.dims));
+        // tfjs-node reads every signature shape; an unknown one is written as unknown rank.
+        const shape = this.shapeOf(e.dims ?? []);
+        if (!e.dims) shape.setUnknownRank(true);
+        info.setTensorShape(shape);
         (map as { set(k: string, v: unknown): void }).set(key, info);
       }
     };
@@ -164,11 +167,17 @@ export class GraphDefBuilder implements GraphSink {
   }
 }
 
+/** A tensor of a graph's signature: its name, and its shape when known (null: any size). */
+export interface GraphTensor {
+  tensor: string;
+  dims?: Array<number | null>;
+}
+
 /** A graph ready to write: the builder, and the model's input and output tensors in it. */
 export interface GraphSpec {
   builder: GraphDefBuilder;
-  inputs: Array<{ tensor: string; dims: Array<number | null> }>;
-  outputs: Array<{ tensor: string; dims: Array<number | null> }>;
+  inputs: GraphTensor[];
+  outputs: GraphTensor[];
 }
 
 /** A builder over tfjs-node's protobuf classes (native backend only). */

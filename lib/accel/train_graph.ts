@@ -100,7 +100,7 @@ export async function compileTrainStep(model: tf.LayersModel, adam: TrainStepAda
 
   const feeds = [...inputs, labels, lrt, ...weightInputs.map((w) => w.tensor), ...adamIo.flatMap((a) => [a.m, a.v])];
   const fetches = [loss, ...adamIo.flatMap((a) => [a.w2, a.m2, a.v2]), ...movingUpdates.map((u) => u.tensor)];
-  const graph = await loadGraph({ builder: g, inputs: feeds.map((tensor) => ({ tensor, dims: [] })), outputs: fetches.map((tensor) => ({ tensor, dims: [] })) });
+  const graph = await loadGraph({ builder: g, inputs: feeds.map((tensor) => ({ tensor })), outputs: fetches.map((tensor) => ({ tensor })) });
   let state = adamIo.map((a) => [tf.zeros(a.shape), tf.zeros(a.shape)]);
   return {
     nodes: graph.nodes,
@@ -144,8 +144,8 @@ export async function compileGradients(model: tf.LayersModel): Promise<{ run(xs:
   const order = (model.trainableWeights as unknown as LayerVariableLike[]).map((lv) => t.trainable.find((w) => w.lv === lv)!.grad);
   const graph = await loadGraph({
     builder: t.g,
-    inputs: [...t.inputs, t.labels, ...t.weightInputs.map((w) => w.tensor)].map((tensor) => ({ tensor, dims: [] })),
-    outputs: [t.loss, ...order].map((tensor) => ({ tensor, dims: [] })),
+    inputs: [...t.inputs, t.labels, ...t.weightInputs.map((w) => w.tensor)].map((tensor) => ({ tensor })),
+    outputs: [t.loss, ...order].map((tensor) => ({ tensor })),
   });
   return {
     run: (xs, labels) => {
@@ -219,6 +219,19 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
       if (a === 'relu6') return { y: g.op('Relu6', `${hint}/relu6`, [z], { T: FLOAT }), grad: (dy) => g.op('Relu6Grad', `${hint}/relu6_grad`, [dy, z], { T: FLOAT }) };
       throw new GraphUnsupportedError(`training graph: activation ${String(a)} of ${hint}`);
     };
+    /** The layer's own bias and activation after z; back(dy) records the bias gradient and returns dz. */
+    const biasAndActivation = (z: string, biasLv: LayerVariableLike | null | undefined): { y: string; back: (dy: string) => string } => {
+      const b = cfg.useBias === false ? null : weight(biasLv);
+      const a = act(b ? g.op('BiasAdd', `${hint}/bias`, [z, b], { T: FLOAT, data_format: NHWC }) : z, cfg.activation);
+      return {
+        y: a.y,
+        back: (dy) => {
+          const dz = a.grad(dy);
+          if (b && biasLv!.trainable) grads.set(biasLv!, g.op('BiasAddGrad', `${hint}/bias_grad`, [dz], { T: FLOAT, data_format: NHWC }));
+          return dz;
+        },
+      };
+    };
     if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && node.inputs.length === 1 && (cfg.dataFormat ?? 'channelsLast') === 'channelsLast') {
       const depthwise = cls === 'DepthwiseConv2D';
       const lvs = layer as unknown as { kernel?: LayerVariableLike; depthwiseKernel?: LayerVariableLike; bias?: LayerVariableLike | null };
@@ -229,16 +242,12 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
       const d = pair(cfg.dilationRate ?? 1);
       const attrs: Record<string, GraphAttr> = { T: FLOAT, strides: { ints: [1, s[0], s[1], 1] }, dilations: { ints: [1, d[0], d[1], 1] }, padding: { s: String(cfg.padding).toUpperCase() }, data_format: NHWC };
       const op = depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
-      let z = g.op(op, hint, [xs[0], k], attrs);
-      const b = cfg.useBias === false ? null : weight(lvs.bias);
-      if (b) z = g.op('BiasAdd', `${hint}/bias`, [z, b], { T: FLOAT, data_format: NHWC });
-      const a = act(z, cfg.activation);
-      y = a.y;
+      const tail = biasAndActivation(g.op(op, hint, [xs[0], k], attrs), lvs.bias);
+      y = tail.y;
       const x = xs[0];
       const xNeeds = needsGrad.has(node.inputs[0].id);
       back = (dy) => {
-        const dz = a.grad(dy);
-        if (b && lvs.bias!.trainable) grads.set(lvs.bias!, g.op('BiasAddGrad', `${hint}/bias_grad`, [dz], { T: FLOAT, data_format: NHWC }));
+        const dz = tail.back(dy);
         if (kernelLv.trainable) grads.set(kernelLv, g.op(`${op}BackpropFilter`, `${hint}/kernel_grad`, [x, i32(`${hint}/kshape`, kshape), dz], attrs));
         if (!xNeeds) return [null];
         return [g.op(`${op}BackpropInput`, `${hint}/input_grad`, [g.op('Shape', `${hint}/xshape`, [x], { T: FLOAT, out_type: INT }), k, dz], attrs)];
@@ -254,15 +263,11 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
       const pwAttrs: Record<string, GraphAttr> = { T: FLOAT, strides: { ints: [1, 1, 1, 1] }, dilations: { ints: [1, 1, 1, 1] }, padding: { s: 'VALID' }, data_format: NHWC };
       const x = xs[0];
       const mid = g.op('DepthwiseConv2dNative', `${hint}/depthwise`, [x, dk], dwAttrs);
-      let z = g.op('Conv2D', `${hint}/pointwise`, [mid, pk], pwAttrs);
-      const b = cfg.useBias === false ? null : weight(lvs.bias);
-      if (b) z = g.op('BiasAdd', `${hint}/bias`, [z, b], { T: FLOAT, data_format: NHWC });
-      const a = act(z, cfg.activation);
-      y = a.y;
+      const tail = biasAndActivation(g.op('Conv2D', `${hint}/pointwise`, [mid, pk], pwAttrs), lvs.bias);
+      y = tail.y;
       const xNeeds = needsGrad.has(node.inputs[0].id);
       back = (dy) => {
-        const dz = a.grad(dy);
-        if (b && lvs.bias!.trainable) grads.set(lvs.bias!, g.op('BiasAddGrad', `${hint}/bias_grad`, [dz], { T: FLOAT, data_format: NHWC }));
+        const dz = tail.back(dy);
         if (lvs.pointwiseKernel.trainable) grads.set(lvs.pointwiseKernel, g.op('Conv2DBackpropFilter', `${hint}/pointwise_grad`, [mid, i32(`${hint}/pshape`, lvs.pointwiseKernel.read().shape), dz], pwAttrs));
         const dMid = g.op('Conv2DBackpropInput', `${hint}/mid_grad`, [g.op('Shape', `${hint}/midshape`, [mid], { T: FLOAT, out_type: INT }), pk, dz], pwAttrs);
         if (lvs.depthwiseKernel.trainable) grads.set(lvs.depthwiseKernel, g.op('DepthwiseConv2dNativeBackpropFilter', `${hint}/depthwise_grad`, [x, i32(`${hint}/dshape`, lvs.depthwiseKernel.read().shape), dMid], dwAttrs));
@@ -353,16 +358,12 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
     } else if (cls === 'Dense' && node.inputs[0].rank === 2) {
       const lvs = layer as unknown as { kernel: LayerVariableLike; bias?: LayerVariableLike | null };
       const k = weight(lvs.kernel)!;
-      const b = cfg.useBias === false ? null : weight(lvs.bias);
-      let z = g.op('MatMul', hint, [xs[0], k], { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } });
-      if (b) z = g.op('BiasAdd', `${hint}/bias`, [z, b], { T: FLOAT, data_format: NHWC });
-      const a = act(z, cfg.activation);
-      y = a.y;
+      const tail = biasAndActivation(g.op('MatMul', hint, [xs[0], k], { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } }), lvs.bias);
+      y = tail.y;
       const x = xs[0];
       const xNeeds = needsGrad.has(node.inputs[0].id);
       back = (dy) => {
-        const dz = a.grad(dy);
-        if (b && lvs.bias!.trainable) grads.set(lvs.bias!, g.op('BiasAddGrad', `${hint}/bias_grad`, [dz], { T: FLOAT, data_format: NHWC }));
+        const dz = tail.back(dy);
         if (lvs.kernel.trainable) grads.set(lvs.kernel, g.op('MatMul', `${hint}/kernel_grad`, [x, dz], { T: FLOAT, transpose_a: { b: true }, transpose_b: { b: false } }));
         return [xNeeds ? g.op('MatMul', `${hint}/input_grad`, [dz, k], { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: true } }) : null];
       };

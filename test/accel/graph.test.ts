@@ -5,35 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeOnBackends } from '../support/backends';
 import { buildBackbone } from '../../lib/backbones';
 import { compileForBackend, compileInference, compileInferenceGraph, GraphUnsupportedError } from '../../lib/accel';
-import { Rng } from '../../lib/util/rng';
-
-/** Random BN statistics, so that folding changes the numbers (a fresh BN is mean 0, variance 1). */
-function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
-  const rng = new Rng(seed);
-  for (const layer of model.layers) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    layer.setWeights(layer.getWeights().map((w, i, all) => {
-      // gamma/beta (when present) then moving mean and variance; variance last and positive.
-      const last = i === all.length - 1;
-      return tf.tensor(Float32Array.from({ length: w.size }, () => (last ? rng.uniform(0.5, 2) : rng.uniform(-0.3, 1.3))), w.shape);
-    }));
-  }
-}
-
-function relMaxError(ref: Float32Array, out: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(ref[i] - out[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return d / Math.max(m, 1e-30);
-}
-
-function sampleBatch(n: number, size: number, channels: number, seed: number): tf.Tensor4D {
-  const rng = new Rng(seed);
-  return tf.tensor4d(Float32Array.from({ length: n * size * size * channels }, () => rng.uniform(-1, 1)), [n, size, size, channels]);
-}
+import { COMPILE_CASES, randomizeBatchNorms, relMaxError, sampleBatch } from '../support/tensors';
 
 const graphDirs = () => fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('pet-iqa-graph-')).length;
 
@@ -53,23 +25,12 @@ describeOnBackends('accel/compileInferenceGraph', function (backend) {
     return;
   }
 
-  // The same networks as compileInference's suite: every rewrite is written as graph ops somewhere
-  // (DenseNet's FusedBatchNorm + relu, MobileNetV2's explicit padding before depthwise convs,
-  // MobileNetV3's hard-swish arithmetic, InceptionResNetV2's scaled residuals).
-  const cases: Array<[string, number]> = [
-    ['VGG16', 32],
-    ['ResNet50', 32],
-    ['DenseNet121', 32],
-    ['MobileNetV2', 32],
-    ['MobileNetV3Small', 32],
-    ['InceptionResNetV2', 80],
-    ['Xception', 80],
-  ];
-  for (const [name, size] of cases) {
+  // compileInference's networks (every rewrite written as graph ops somewhere) and Xception's separable convs.
+  for (const [name, size] of [...COMPILE_CASES, ['Xception', 80] as [string, number]]) {
     it(`${name}: one TensorFlow graph equal to model.predict (relative max error < 1e-4), no files left`, async () => {
       const model = buildBackbone(name, { inputSize: size, seed: 3 });
       randomizeBatchNorms(model, 7);
-      const x = sampleBatch(2, size, 3, 11);
+      const x = sampleBatch(2, size, 11);
       const ref = model.predict(x) as tf.Tensor;
       const dirs = graphDirs();
       const fn = await compileInferenceGraph(model);
@@ -84,7 +45,7 @@ describeOnBackends('accel/compileInferenceGraph', function (backend) {
       assert.ok(err < 1e-4, `relative max error ${err}`);
       tf.dispose([x, ref, y]);
       const before = tf.memory().numTensors;
-      const z = fn(sampleBatch(3, size, 3, 12));
+      const z = fn(sampleBatch(3, size, 12));
       assert.equal(z.shape[0], 3, 'the batch dimension is free');
       tf.dispose(z);
       assert.ok(tf.memory().numTensors <= before + 1);
@@ -101,7 +62,7 @@ describeOnBackends('accel/compileInferenceGraph', function (backend) {
     const c = tf.layers.globalAveragePooling2d({}).apply(a) as tf.SymbolicTensor;
     const model = tf.model({ inputs: x, outputs: [b, c] });
     const fn = await compileInferenceGraph(model);
-    const inp = sampleBatch(2, 6, 2, 5);
+    const inp = sampleBatch(2, 6, 5, 2);
     const want = model.predict(inp) as tf.Tensor[];
     const got = fn.runAll([inp]);
     assert.deepEqual(got.map((t) => t.shape), [[2, 3, 3, 3], [2, 3]]);
@@ -120,7 +81,7 @@ describeOnBackends('accel/compileInferenceGraph', function (backend) {
     const fn = await compileForBackend(model);
     assert.equal(fn.summary.graphNodes, undefined);
     assert.deepEqual(fn.summary.fallbacks, { LeakyReLU: 1 });
-    const inp = sampleBatch(2, 6, 3, 8);
+    const inp = sampleBatch(2, 6, 8);
     assert.ok(relMaxError((model.predict(inp) as tf.Tensor).dataSync() as Float32Array, fn(inp).dataSync() as Float32Array) < 1e-5);
     const graphFn = await compileForBackend(buildBackbone('MobileNetV3Small', { inputSize: 32 }));
     assert.ok((graphFn.summary.graphNodes ?? 0) > 0, 'a backbone runs as a graph by default on native');

@@ -10,6 +10,7 @@ import { frozenLayerCount } from '../../lib/transfer';
 import { trainSuffix } from '../../lib/train/suffix';
 import type { FeatureMatrix } from '../../lib/train/head';
 import { Rng } from '../../lib/util/rng';
+import { relMaxError } from '../support/tensors';
 
 type Sym = tf.SymbolicTensor;
 
@@ -79,16 +80,6 @@ function data(rows: number, seed: number): { acts: FeatureMatrix[]; labels: Floa
   };
 }
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(a[i]));
-  }
-  return d / Math.max(m, 1e-30);
-}
-
 describeOnBackends('accel/compileTrainStep', function (backend) {
   this.timeout(120000);
   const { acts, labels } = data(40, 5);
@@ -119,10 +110,10 @@ describeOnBackends('accel/compileTrainStep', function (backend) {
     }
     // Training changed the weights (a step that did nothing would pass the comparisons below).
     const fresh = suffixModel(1).getWeights();
-    const moved = b.best.map((w, i) => maxRelDiff(fresh[i].dataSync() as Float32Array, w));
+    const moved = b.best.map((w, i) => relMaxError(fresh[i].dataSync() as Float32Array, w));
     assert.ok(moved.every((d) => d > 1e-4), `every weight moved: ${moved.map((d) => d.toExponential(1)).join(' ')}`);
     // Every weight, moving statistics included, as the op-by-op step left it.
-    a.best.forEach((w, i) => assert.ok(maxRelDiff(w, b.best[i]) < 1e-4, `${graph.weights[i].name}: ${maxRelDiff(w, b.best[i])}`));
+    a.best.forEach((w, i) => assert.ok(relMaxError(w, b.best[i]) < 1e-4, `${graph.weights[i].name}: ${relMaxError(w, b.best[i])}`));
   });
 
   it('trains the other suffixes\' layer kinds (separable conv, hard-swish, squeeze-excite, scaled residual) as op by op', async () => {
@@ -134,8 +125,8 @@ describeOnBackends('accel/compileTrainStep', function (backend) {
     const fresh = model.getWeights();
     b.best.forEach((w, i) => {
       const what = model.weights[i].name;
-      if (!what.includes('moving')) assert.ok(maxRelDiff(fresh[i].dataSync() as Float32Array, w) > 1e-4, `${what} moved`);
-      assert.ok(maxRelDiff(a.best[i], w) < 1e-4, `${what}: ${maxRelDiff(a.best[i], w)}`);
+      if (!what.includes('moving')) assert.ok(relMaxError(fresh[i].dataSync() as Float32Array, w) > 1e-4, `${what} moved`);
+      assert.ok(relMaxError(a.best[i], w) < 1e-4, `${what}: ${relMaxError(a.best[i], w)}`);
     });
   });
 
