@@ -42,15 +42,15 @@ export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
     source: 'reference: docs/performance.md (wasm, 2 cores, idle, 2026-12-06)',
     backend: 'wasm',
     headSecondsPerRowFeature: 0,
-    inferenceImagesPerSecond: { ResNet50: 51.5, DenseNet121: 68.3, MobileNetV2: 517.0 },
-    partialStepSeconds: { ResNet50: 0.94, DenseNet121: 0.242, MobileNetV2: 0.151 },
+    inferenceImagesPerSecond: { ResNet50: 51.3, DenseNet121: 69.9, MobileNetV2: 501.6 },
+    partialStepSeconds: { ResNet50: 1.04, DenseNet121: 0.25, MobileNetV2: 0.146 },
   },
   tensorflow: {
     source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, idle, 2026-12-06)',
     backend: 'tensorflow',
     headSecondsPerRowFeature: 0,
-    inferenceImagesPerSecond: { ResNet50: 191.0, DenseNet121: 220.8, MobileNetV2: 970.9 },
-    partialStepSeconds: { ResNet50: 0.478, DenseNet121: 0.085, MobileNetV2: 0.0453 },
+    inferenceImagesPerSecond: { ResNet50: 182.0, DenseNet121: 202.7, MobileNetV2: 884.5 },
+    partialStepSeconds: { ResNet50: 0.501, DenseNet121: 0.0942, MobileNetV2: 0.0487 },
   },
 };
 
@@ -75,10 +75,10 @@ function frozenRowsPerBackbone(d: { folds: number; trainingSizes: number[]; ense
   const runs = d.trainingSizes.map((n) => (d.folds + d.ensembleRepeats) * (n + d.validationSize) * perPatient);
   return runs.reduce((a, b) => a + b, 0);
 }
-// bench 2026-12-06 (after the 12-feature gradient pass): 4.32 CPU-h of head epochs on wasm, 4.19 on
-// native (the same wasm head kernel; noise).
-REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature = fittedHeadConstant(4.32);
-REFERENCE_TIMINGS.tensorflow.headSecondsPerRowFeature = fittedHeadConstant(4.19);
+// bench 2026-12-06 (12-feature gradient pass, interleaved kernel layout): 4.23 CPU-h of head epochs on
+// wasm and on native (the same wasm head kernel).
+REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature = fittedHeadConstant(4.23);
+REFERENCE_TIMINGS.tensorflow.headSecondsPerRowFeature = fittedHeadConstant(4.23);
 
 /** The bench's saved timings for a backend (results/bench/<backend>.json), else the reference ones. */
 export function loadBenchTimings(backend: string, dir = path.join(projectRoot(), 'results', 'bench')): BenchTimings {

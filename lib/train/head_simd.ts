@@ -62,6 +62,8 @@ export function headSimdSupported(): boolean {
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
+/** Where head.wat keeps feature d of output o: interleaved by 4 features (one pointer reaches all 3 outputs). */
+const kernelSlot = (d: number, o: number) => (d >> 2) * 12 + o * 4 + (d & 3);
 
 /** Holds one copy of a feature matrix + labels in wasm memory; train() may be called many times. */
 export class HeadSimdTrainer {
@@ -157,7 +159,7 @@ export class HeadSimdTrainer {
     const buf = this.ex.mem.buffer;
     const w = new Float32Array(buf, W, 3 * FP);
     w.fill(0);
-    for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) w[o * FP + d] = init.kernel[d * 3 + o];
+    for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) w[kernelSlot(d, o)] = init.kernel[d * 3 + o];
     new Float32Array(buf, M, 3 * FP).fill(0);
     new Float32Array(buf, V, 3 * FP).fill(0);
     const bias = new Float32Array(buf, biasP, 3);
@@ -195,7 +197,7 @@ export class HeadSimdTrainer {
     }
     const { keptEpoch, minValLoss } = keeper.kept();
     const kernel = new Float32Array(D * 3);
-    for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) kernel[d * 3 + o] = bestW[o * FP + d];
+    for (let d = 0; d < D; d++) for (let o = 0; o < 3; o++) kernel[d * 3 + o] = bestW[kernelSlot(d, o)];
     const best: DenseWeights = { kernel, bias: bestB, dim: D, outputs: 3 };
     return { best, keptEpoch, minValLoss, history, epochsRun: history.length, seconds: (performance.now() - t0) / 1000 };
   }
