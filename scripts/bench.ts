@@ -14,10 +14,11 @@ import { defaultWorkerCount, serveTasks, TaskPool } from '../lib/util/workers';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { initBackend } from '../lib/backend';
-import { BACKBONES, BACKBONE_NAMES, type BackboneName } from '../lib/backbones/registry';
+import { BACKBONE_NAMES, type BackboneName } from '../lib/backbones/registry';
 import { attachHead, splitModel } from '../lib/train/graph';
 import { trainHead, glorotDense } from '../lib/train/head';
 import { KerasAdam } from '../lib/train/suffix';
+import { flattenSize } from '../lib/study/estimate';
 import { Rng } from '../lib/util/rng';
 import { compileForBackend, compileTrainStep, GraphUnsupportedError, type TrainStepGraph } from '../lib/accel';
 import { positiveInt } from '../lib/util/cli';
@@ -113,10 +114,6 @@ async function graphStepSeconds(model: tf.LayersModel, xs: tf.Tensor[], reps: nu
   graph.dispose();
   y.dispose();
   return seconds;
-}
-
-function flattenSize(name: BackboneName): number {
-  return (BACKBONES[name].tableIITrainable - 3) / 3;
 }
 
 /** Seconds per head epoch (train rows, 1800 validation rows) at feature size dim, measured over `epochs`. */

@@ -88,8 +88,10 @@ export interface GraphSink {
   op(type: string, hint: string, inputs: string[], attrs?: Record<string, GraphAttr>): string;
 }
 
-const FLOAT: GraphAttr = { type: 'float32' };
-const NHWC: GraphAttr = { s: 'NHWC' };
+/** The attributes every graph writer here uses: float32 and int32 dtypes, channels-last layout. */
+export const FLOAT: GraphAttr = { type: 'float32' };
+export const INT: GraphAttr = { type: 'int32' };
+export const NHWC: GraphAttr = { s: 'NHWC' };
 
 /** One op group: runs eagerly, and writes the same ops into a graph (absent for layer.apply fallbacks). */
 export interface Step {
@@ -121,15 +123,18 @@ const CONV_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
 const GRAPH_ACTIVATIONS: Record<string, string | undefined> = { sigmoid: 'Sigmoid', tanh: 'Tanh', elu: 'Elu', selu: 'Selu', softplus: 'Softplus' };
 const PAD_FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D']);
 
-function cfgOf(layer: tf.layers.Layer): Kwargs {
+/** A layer's Keras config as a plain record. */
+export function cfgOf(layer: tf.layers.Layer): Kwargs {
   return layer.getConfig() as Kwargs;
 }
 
-function isChannelsLast(cfg: Kwargs): boolean {
+/** True when a layer config says channels-last (the default). */
+export function isChannelsLast(cfg: Kwargs): boolean {
   return cfg.dataFormat == null || cfg.dataFormat === 'channelsLast';
 }
 
-function pair(v: unknown, what: string): [number, number] {
+/** A Keras size/stride/dilation argument (n, [n] or [h, w]) as [h, w]. */
+export function pair(v: unknown, what: string): [number, number] {
   if (typeof v === 'number') return [v, v];
   if (Array.isArray(v) && v.length === 2) return [v[0] as number, v[1] as number];
   if (Array.isArray(v) && v.length === 1) return [v[0] as number, v[0] as number];
@@ -336,7 +341,7 @@ export function planInference(model: tf.LayersModel, opts: CompileInferenceOptio
           const padding: Record<string, GraphAttr> = explicit ? { padding: { s: 'EXPLICIT' }, explicit_paddings: { ints: explicit } } : { padding: { s: (pad as string).toUpperCase() } };
           h = g.op('Conv2D', name, [h, w], { T: FLOAT, strides: { ints: stride4 }, dilations: { ints: dil4 }, data_format: NHWC, ...padding });
         } else {
-          if (explicit) h = g.op('Pad', `${name}/pad`, [h, g.constant(`${name}/paddings`, Int32Array.from(explicit), [4, 2])], { T: FLOAT, Tpaddings: { type: 'int32' } });
+          if (explicit) h = g.op('Pad', `${name}/pad`, [h, g.constant(`${name}/paddings`, Int32Array.from(explicit), [4, 2])], { T: FLOAT, Tpaddings: INT });
           const dw = cls === 'DepthwiseConv2D' ? g.constant(`${name}/kernel`, kdata, kshape) : g.constant(`${name}/depthwise`, depthwise!.dataSync() as Float32Array, depthwise!.shape);
           const padding = explicit ? 'VALID' : (pad as string).toUpperCase();
           h = g.op('DepthwiseConv2dNative', name, [h, dw], { T: FLOAT, strides: { ints: stride4 }, dilations: { ints: dil4 }, data_format: NHWC, padding: { s: padding } });
@@ -422,7 +427,7 @@ export function planInference(model: tf.LayersModel, opts: CompileInferenceOptio
         const axis = lastAxis(cfg.axis);
         return one(
           (xs) => tf.concat(xs, axis),
-          (g, xs) => g.op('ConcatV2', name, [...xs, g.constant(`${name}/axis`, Int32Array.of(axis), [])], { T: FLOAT, N: { i: xs.length }, Tidx: { type: 'int32' } }),
+          (g, xs) => g.op('ConcatV2', name, [...xs, g.constant(`${name}/axis`, Int32Array.of(axis), [])], { T: FLOAT, N: { i: xs.length }, Tidx: INT }),
         );
       }
       case 'TFOpLambda': {
@@ -452,7 +457,7 @@ export function planInference(model: tf.LayersModel, opts: CompileInferenceOptio
         const reduce = cls === 'GlobalAveragePooling2D' ? tf.mean : tf.max;
         return one(
           ([x]) => reduce(x, [1, 2], keepdims),
-          (g, [x]) => g.op(cls === 'GlobalAveragePooling2D' ? 'Mean' : 'Max', name, [x, g.constant(`${name}/axes`, Int32Array.of(1, 2), [2])], { T: FLOAT, Tidx: { type: 'int32' }, keep_dims: { b: keepdims } }),
+          (g, [x]) => g.op(cls === 'GlobalAveragePooling2D' ? 'Mean' : 'Max', name, [x, g.constant(`${name}/axes`, Int32Array.of(1, 2), [2])], { T: FLOAT, Tidx: INT, keep_dims: { b: keepdims } }),
         );
       }
       case 'MaxPooling2D':
@@ -480,7 +485,7 @@ export function planInference(model: tf.LayersModel, opts: CompileInferenceOptio
           const pads: Array<[number, number]> = [[0, 0], pair(p[0], 'padding'), pair(p[1], 'padding'), [0, 0]];
           return one(
             ([x]) => tf.pad(x, pads),
-            (g, [x]) => g.op('Pad', name, [x, g.constant(`${name}/paddings`, Int32Array.from(pads.flat()), [4, 2])], { T: FLOAT, Tpaddings: { type: 'int32' } }),
+            (g, [x]) => g.op('Pad', name, [x, g.constant(`${name}/paddings`, Int32Array.from(pads.flat()), [4, 2])], { T: FLOAT, Tpaddings: INT }),
           );
         }
         break;
@@ -490,7 +495,7 @@ export function planInference(model: tf.LayersModel, opts: CompileInferenceOptio
           ([x]) => tf.reshape(x, [x.shape[0], -1]),
           (g, [x]) => {
             if (!Number.isFinite(dim)) throw new Error(`compileInference: ${name} has an unknown flattened size`);
-            return g.op('Reshape', name, [x, g.constant(`${name}/shape`, Int32Array.of(-1, dim), [2])], { T: FLOAT, Tshape: { type: 'int32' } });
+            return g.op('Reshape', name, [x, g.constant(`${name}/shape`, Int32Array.of(-1, dim), [2])], { T: FLOAT, Tshape: INT });
           },
         );
       }

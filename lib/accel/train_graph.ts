@@ -14,21 +14,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { isBatchNormalization } from '../backbones/batch_norm';
 import { modelNodes, type GraphNode } from '../train/graph';
-import type { GraphAttr } from './compile';
+import { cfgOf, FLOAT, INT, isChannelsLast, NHWC, pair, type GraphAttr } from './compile';
 import { GraphUnsupportedError, loadGraph, newGraphBuilder } from './graph';
 
 type Sym = tf.SymbolicTensor;
-type Kwargs = Record<string, unknown>;
 /** A layer weight (tfjs LayerVariable): read() gives the tf.Variable the model computes with. */
 interface LayerVariableLike {
   read(): tf.Tensor;
   write(value: tf.Tensor): unknown;
   readonly trainable: boolean;
 }
-
-const FLOAT: GraphAttr = { type: 'float32' };
-const INT: GraphAttr = { type: 'int32' };
-const NHWC: GraphAttr = { s: 'NHWC' };
 
 /** Keras Adam's constants (the learning-rate schedule is the caller's: lrt per step). */
 export interface TrainStepAdam {
@@ -48,16 +43,6 @@ export interface TrainStepGraph {
   /** Graph nodes, for logs and tests. */
   readonly nodes: number;
   dispose(): void;
-}
-
-function cfgOf(layer: tf.layers.Layer): Kwargs {
-  return layer.getConfig() as Kwargs;
-}
-
-function pair(v: unknown): [number, number] {
-  if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v)) return v.length === 1 ? [v[0], v[0]] : [v[0], v[1]];
-  throw new GraphUnsupportedError(`training graph: cannot read ${JSON.stringify(v)}`);
 }
 
 const dims = (t: Sym): number[] => (t.shape as Array<number | null>).slice(1).map((d) => d ?? NaN);
@@ -232,14 +217,14 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
         },
       };
     };
-    if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && node.inputs.length === 1 && (cfg.dataFormat ?? 'channelsLast') === 'channelsLast') {
+    if ((cls === 'Conv2D' || cls === 'DepthwiseConv2D') && node.inputs.length === 1 && isChannelsLast(cfg)) {
       const depthwise = cls === 'DepthwiseConv2D';
       const lvs = layer as unknown as { kernel?: LayerVariableLike; depthwiseKernel?: LayerVariableLike; bias?: LayerVariableLike | null };
       const kernelLv = depthwise ? lvs.depthwiseKernel! : lvs.kernel!;
       const k = weight(kernelLv)!;
       const kshape = kernelLv.read().shape;
-      const s = pair(cfg.strides);
-      const d = pair(cfg.dilationRate ?? 1);
+      const s = pair(cfg.strides, 'strides');
+      const d = pair(cfg.dilationRate ?? 1, 'dilationRate');
       const attrs: Record<string, GraphAttr> = { T: FLOAT, strides: { ints: [1, s[0], s[1], 1] }, dilations: { ints: [1, d[0], d[1], 1] }, padding: { s: String(cfg.padding).toUpperCase() }, data_format: NHWC };
       const op = depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
       const tail = biasAndActivation(g.op(op, hint, [xs[0], k], attrs), lvs.bias);
@@ -252,13 +237,13 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
         if (!xNeeds) return [null];
         return [g.op(`${op}BackpropInput`, `${hint}/input_grad`, [g.op('Shape', `${hint}/xshape`, [x], { T: FLOAT, out_type: INT }), k, dz], attrs)];
       };
-    } else if (cls === 'SeparableConv2D' && node.inputs.length === 1 && (cfg.dataFormat ?? 'channelsLast') === 'channelsLast' && (cfg.depthMultiplier ?? 1) === 1) {
+    } else if (cls === 'SeparableConv2D' && node.inputs.length === 1 && isChannelsLast(cfg) && (cfg.depthMultiplier ?? 1) === 1) {
       // Depthwise (strides, padding, dilation) then a 1 x 1 pointwise convolution with the bias.
       const lvs = layer as unknown as { depthwiseKernel: LayerVariableLike; pointwiseKernel: LayerVariableLike; bias?: LayerVariableLike | null };
       const dk = weight(lvs.depthwiseKernel)!;
       const pk = weight(lvs.pointwiseKernel)!;
-      const s = pair(cfg.strides);
-      const d = pair(cfg.dilationRate ?? 1);
+      const s = pair(cfg.strides, 'strides');
+      const d = pair(cfg.dilationRate ?? 1, 'dilationRate');
       const dwAttrs: Record<string, GraphAttr> = { T: FLOAT, strides: { ints: [1, s[0], s[1], 1] }, dilations: { ints: [1, d[0], d[1], 1] }, padding: { s: String(cfg.padding).toUpperCase() }, data_format: NHWC };
       const pwAttrs: Record<string, GraphAttr> = { T: FLOAT, strides: { ints: [1, 1, 1, 1] }, dilations: { ints: [1, 1, 1, 1] }, padding: { s: 'VALID' }, data_format: NHWC };
       const x = xs[0];
@@ -333,7 +318,7 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
       };
       if (shapes[0].length !== shapes[1].length) throw new GraphUnsupportedError(`training graph: ${hint} multiplies tensors of different ranks`);
       back = (dy) => [reduced(0, g.op('Mul', `${hint}/grad_0`, [dy, x1], { T: FLOAT })), reduced(1, g.op('Mul', `${hint}/grad_1`, [dy, x0], { T: FLOAT }))];
-    } else if (cls === 'GlobalAveragePooling2D' && (cfg.dataFormat ?? 'channelsLast') === 'channelsLast' && node.inputs[0].rank === 4) {
+    } else if (cls === 'GlobalAveragePooling2D' && isChannelsLast(cfg) && node.inputs[0].rank === 4) {
       const keepdims = (layer as unknown as { keepdims?: boolean }).keepdims === true;
       const [H, W, C] = dims(node.inputs[0]);
       const x = xs[0];
@@ -346,8 +331,8 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
       };
     } else if (cls === 'ZeroPadding2D' && node.inputs.length === 1) {
       const p = cfg.padding as [unknown, unknown];
-      const [t, bt] = pair(p[0]);
-      const [l, r] = pair(p[1]);
+      const [t, bt] = pair(p[0], 'padding');
+      const [l, r] = pair(p[1], 'padding');
       y = g.op('Pad', hint, [xs[0], g.constant(`${hint}/paddings`, Int32Array.from([0, 0, t, bt, l, r, 0, 0]), [4, 2])], { T: FLOAT, Tpaddings: INT });
       const [H, W] = dims(node.inputs[0]);
       back = (dy) => [g.op('Slice', `${hint}/grad`, [dy, i32(`${hint}/begin`, [0, t, l, 0]), i32(`${hint}/size`, [-1, H, W, -1])], { T: FLOAT, Index: INT })];
@@ -379,9 +364,9 @@ function writeTrainingGraph(model: tf.LayersModel): TrainingGraph {
           return g.op('Slice', `${hint}/grad_${i}`, [dy, i32(`${hint}/begin`, begin), i32(`${hint}/size`, [...Array(rank - 1).fill(-1), w])], { T: FLOAT, Index: INT });
         });
       };
-    } else if ((cls === 'MaxPooling2D' || cls === 'AveragePooling2D') && (cfg.dataFormat ?? 'channelsLast') === 'channelsLast') {
-      const size = pair(cfg.poolSize);
-      const s = pair(cfg.strides ?? cfg.poolSize);
+    } else if ((cls === 'MaxPooling2D' || cls === 'AveragePooling2D') && isChannelsLast(cfg)) {
+      const size = pair(cfg.poolSize, 'poolSize');
+      const s = pair(cfg.strides ?? cfg.poolSize, 'strides');
       const attrs: Record<string, GraphAttr> = { T: FLOAT, ksize: { ints: [1, size[0], size[1], 1] }, strides: { ints: [1, s[0], s[1], 1] }, padding: { s: String(cfg.padding).toUpperCase() }, data_format: NHWC };
       const x = xs[0];
       y = g.op(cls === 'MaxPooling2D' ? 'MaxPool' : 'AvgPool', hint, [x], attrs);

@@ -92,20 +92,7 @@ export function summariseList(items: string[], max: number): string[] {
   return [...items.slice(0, max), `... and ${items.length - max} more`];
 }
 
-export function mean(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
-
-export function std(xs: number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  let s = 0;
-  for (const x of xs) s += (x - m) * (x - m);
-  return Math.sqrt(s / (xs.length - 1));
-}
+export { mean, std } from '../util/stats';
 
 /** Rows and columns of a near-square grid with at most `maxCols` columns. */
 export function gridShape(count: number, maxCols = 6): { rows: number; cols: number } {

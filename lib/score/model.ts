@@ -22,6 +22,7 @@ import { ensureImagenetWeights, findWeights, hashFileSync, loadBackboneWithWeigh
 import type { DownloadArgs } from '../weights/backbone';
 import type { WeightsSource } from '../weights/source';
 import { applyBatchNormStats } from '../backbones/calibrate';
+import { mean } from '../util/stats';
 
 /** A backbone builder (lib/backbones' buildBackbone, or a test double). */
 export type BackboneBuildFn = (name: BackboneName, args: BackboneArgs) => tf.LayersModel;
@@ -401,7 +402,6 @@ export function listKeptModels(resultsDir: string): KeptModelEntry[] {
     } catch {
       continue;
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     out.push({
       dir: d,
       name: scoringModelName(d),

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { type BaselineRecord, compareById, MODEL_META_SCHEMA, ModelMetaSchema, checkValue, ResultsDir, SUMMARY_SCHEMA, tryReadRunRecord, type ModelMeta, type RunRecord, type SummaryRow } from '../records';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files';
 import { runPaths } from './jobs';
+import { mean } from '../util/stats';
 
 export type { SummaryRow } from '../records';
 
@@ -98,8 +99,11 @@ export function aggregateRows(records: readonly RunRecord[], baselines: readonly
     const k = [r.backbone, r.regime, r.kind, r.n].join('|');
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+  // Population standard deviation (n), as the summary has always reported it.
+  const std = (xs: number[]) => {
+    const m = mean(xs);
+    return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+  };
   return [...groups.values()].map((rs) => ({
     backbone: rs[0].backbone,
     regime: rs[0].regime,
@@ -129,7 +133,6 @@ export function againstBaselines(records: readonly RunRecord[], baselines: reado
   if (folds.length === 0 || baselines.length === 0) return [];
   const n = Math.max(...folds.map((r) => r.n));
   const at = folds.filter((r) => r.n === n);
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const fmt = (xs: Array<{ metrics: RunRecord['metrics'] }>) => ({ patch: mean(xs.map((x) => x.metrics.testMAE.overall)), volume: mean(xs.map((x) => x.metrics.volumeMAE.test.overall)) });
   const lines: string[] = [];
   const groups = new Map<string, RunRecord[]>();
