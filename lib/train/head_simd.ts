@@ -152,7 +152,7 @@ export class HeadSimdTrainer {
     const edP = p;
     p = align16(p + B * 3 * 8);
     const dotP = p;
-    p = align16(p + (B + 2) * 3 * 8);
+    p = align16(p + Math.ceil(B / 4) * 4 * 3 * 8); // fwd4 fills whole groups of 4 rows
     this.ensure(p);
     const { W, M, V, bias: biasP, mb, vb, lab, X } = this.off;
     this.ex.setup(X, RB, lab, W, M, V, biasP, mb, vb, rpP, esP, edP, dotP);

@@ -9,7 +9,7 @@
 ;;          and constant offsets reach all three outputs
 ;;   BIAS   f32[3] bias; MB, VB: f64[3] Adam state of the bias (as in head.ts)
 ;;   RP     i32[B] byte address of each batch row; ES v128[B*3] scaled errors as f32 splats;
-;;   ED     f64[B*3] scaled errors; DOT f64[(B+1)*3] dot products of the batch rows with W
+;;   ED     f64[B*3] scaled errors; DOT f64[4 ceil(B/4) * 3] dot products of the batch rows with W
 (module
   (memory (export "mem") 1 65536)
   (global $X (mut i32) (i32.const 0))
@@ -43,14 +43,16 @@
     (global.set $ED (local.get $ed))
     (global.set $DOT (local.get $dot)))
 
-  ;; Dot products of two rows (byte addresses pa, pb) with the 3 kernel columns -> f64 out[0..6).
-  ;; f32x4 partial sums over blocks of 64 features, folded into f64x2 sums (lanes 0-1 and 2-3), so
-  ;; the rounding error does not grow with F as a plain f32 accumulation would.
-  (func $fwd2 (param $pa i32) (param $pb i32) (param $out i32)
-    (local $w i32) (local $end i32) (local $bend i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $c0 v128) (local $c1 v128) (local $c2 v128)
-    (local $xa v128) (local $xb v128) (local $k v128)
-    (local $la0 v128) (local $ha0 v128) (local $la1 v128) (local $ha1 v128) (local $la2 v128) (local $ha2 v128) (local $lc0 v128) (local $hc0 v128) (local $lc1 v128) (local $hc1 v128) (local $lc2 v128) (local $hc2 v128)
+  ;; Dot products of four rows (byte addresses pa..pd) with the 3 kernel columns -> f64 out[0..12)
+  ;; (row-major: out[3 r + o]). f32x4 partial sums over blocks of 64 features, folded into f64x2
+  ;; sums (lanes 0-1 and 2-3), so the rounding error does not grow with F as a plain f32 sum would.
+  ;; Four rows share each kernel load: with two, the loop waits on memory (X streams from DRAM).
+  (func $fwd4 (param $pa i32) (param $pb i32) (param $pc i32) (param $pd i32) (param $out i32)
+    (local $w i32) (local $end i32) (local $bend i32) (local $x v128) (local $k0 v128) (local $k1 v128) (local $k2 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $la0 v128) (local $ha0 v128) (local $la1 v128) (local $ha1 v128) (local $la2 v128) (local $ha2 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $lb0 v128) (local $hb0 v128) (local $lb1 v128) (local $hb1 v128) (local $lb2 v128) (local $hb2 v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $lc0 v128) (local $hc0 v128) (local $lc1 v128) (local $hc1 v128) (local $lc2 v128) (local $hc2 v128)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $ld0 v128) (local $hd0 v128) (local $ld1 v128) (local $hd1 v128) (local $ld2 v128) (local $hd2 v128)
     (local.set $w (global.get $W))
     (local.set $end (i32.add (local.get $pa) (global.get $RB)))
     (block $done
@@ -59,19 +61,29 @@
         (local.set $bend (select (local.get $end) (i32.add (local.get $pa) (i32.const 256))
           (i32.lt_u (i32.sub (local.get $end) (local.get $pa)) (i32.const 256))))
         (loop $l
-          (local.set $xa (v128.load (local.get $pa)))
-          (local.set $xb (v128.load (local.get $pb)))
-          (local.set $k (v128.load offset=0 (local.get $w)))
-          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xa) (local.get $k))))
-          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $xb) (local.get $k))))
-          (local.set $k (v128.load offset=16 (local.get $w)))
-          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $xa) (local.get $k))))
-          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $xb) (local.get $k))))
-          (local.set $k (v128.load offset=32 (local.get $w)))
-          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $xa) (local.get $k))))
-          (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $xb) (local.get $k))))
+          (local.set $k0 (v128.load offset=0 (local.get $w)))
+          (local.set $k1 (v128.load offset=16 (local.get $w)))
+          (local.set $k2 (v128.load offset=32 (local.get $w)))
+          (local.set $x (v128.load (local.get $pa)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $x) (local.get $k0))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $x) (local.get $k1))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $x) (local.get $k2))))
+          (local.set $x (v128.load (local.get $pb)))
+          (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $x) (local.get $k0))))
+          (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (local.get $x) (local.get $k1))))
+          (local.set $b2 (f32x4.add (local.get $b2) (f32x4.mul (local.get $x) (local.get $k2))))
+          (local.set $x (v128.load (local.get $pc)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $x) (local.get $k0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $x) (local.get $k1))))
+          (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $x) (local.get $k2))))
+          (local.set $x (v128.load (local.get $pd)))
+          (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (local.get $x) (local.get $k0))))
+          (local.set $d1 (f32x4.add (local.get $d1) (f32x4.mul (local.get $x) (local.get $k1))))
+          (local.set $d2 (f32x4.add (local.get $d2) (f32x4.mul (local.get $x) (local.get $k2))))
           (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
           (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+          (local.set $pc (i32.add (local.get $pc) (i32.const 16)))
+          (local.set $pd (i32.add (local.get $pd) (i32.const 16)))
           (local.set $w (i32.add (local.get $w) (i32.const 48)))
           (br_if $l (i32.lt_u (local.get $pa) (local.get $bend))))
         (local.set $la0 (f64x2.add (local.get $la0) (f64x2.promote_low_f32x4 (local.get $a0))))
@@ -86,6 +98,18 @@
         (local.set $ha2 (f64x2.add (local.get $ha2) (f64x2.promote_low_f32x4
           (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a2) (local.get $a2)))))
         (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $lb0 (f64x2.add (local.get $lb0) (f64x2.promote_low_f32x4 (local.get $b0))))
+        (local.set $hb0 (f64x2.add (local.get $hb0) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b0) (local.get $b0)))))
+        (local.set $b0 (v128.const i32x4 0 0 0 0))
+        (local.set $lb1 (f64x2.add (local.get $lb1) (f64x2.promote_low_f32x4 (local.get $b1))))
+        (local.set $hb1 (f64x2.add (local.get $hb1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b1) (local.get $b1)))))
+        (local.set $b1 (v128.const i32x4 0 0 0 0))
+        (local.set $lb2 (f64x2.add (local.get $lb2) (f64x2.promote_low_f32x4 (local.get $b2))))
+        (local.set $hb2 (f64x2.add (local.get $hb2) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b2) (local.get $b2)))))
+        (local.set $b2 (v128.const i32x4 0 0 0 0))
         (local.set $lc0 (f64x2.add (local.get $lc0) (f64x2.promote_low_f32x4 (local.get $c0))))
         (local.set $hc0 (f64x2.add (local.get $hc0) (f64x2.promote_low_f32x4
           (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c0) (local.get $c0)))))
@@ -98,6 +122,18 @@
         (local.set $hc2 (f64x2.add (local.get $hc2) (f64x2.promote_low_f32x4
           (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c2) (local.get $c2)))))
         (local.set $c2 (v128.const i32x4 0 0 0 0))
+        (local.set $ld0 (f64x2.add (local.get $ld0) (f64x2.promote_low_f32x4 (local.get $d0))))
+        (local.set $hd0 (f64x2.add (local.get $hd0) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d0) (local.get $d0)))))
+        (local.set $d0 (v128.const i32x4 0 0 0 0))
+        (local.set $ld1 (f64x2.add (local.get $ld1) (f64x2.promote_low_f32x4 (local.get $d1))))
+        (local.set $hd1 (f64x2.add (local.get $hd1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d1) (local.get $d1)))))
+        (local.set $d1 (v128.const i32x4 0 0 0 0))
+        (local.set $ld2 (f64x2.add (local.get $ld2) (f64x2.promote_low_f32x4 (local.get $d2))))
+        (local.set $hd2 (f64x2.add (local.get $hd2) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d2) (local.get $d2)))))
+        (local.set $d2 (v128.const i32x4 0 0 0 0))
         (br $blk)))
     (f64.store offset=0 (local.get $out) (f64.add
       (f64.add (f64x2.extract_lane 0 (local.get $la0)) (f64x2.extract_lane 1 (local.get $la0)))
@@ -109,30 +145,56 @@
       (f64.add (f64x2.extract_lane 0 (local.get $la2)) (f64x2.extract_lane 1 (local.get $la2)))
       (f64.add (f64x2.extract_lane 0 (local.get $ha2)) (f64x2.extract_lane 1 (local.get $ha2)))))
     (f64.store offset=24 (local.get $out) (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $lb0)) (f64x2.extract_lane 1 (local.get $lb0)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hb0)) (f64x2.extract_lane 1 (local.get $hb0)))))
+    (f64.store offset=32 (local.get $out) (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $lb1)) (f64x2.extract_lane 1 (local.get $lb1)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hb1)) (f64x2.extract_lane 1 (local.get $hb1)))))
+    (f64.store offset=40 (local.get $out) (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $lb2)) (f64x2.extract_lane 1 (local.get $lb2)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hb2)) (f64x2.extract_lane 1 (local.get $hb2)))))
+    (f64.store offset=48 (local.get $out) (f64.add
       (f64.add (f64x2.extract_lane 0 (local.get $lc0)) (f64x2.extract_lane 1 (local.get $lc0)))
       (f64.add (f64x2.extract_lane 0 (local.get $hc0)) (f64x2.extract_lane 1 (local.get $hc0)))))
-    (f64.store offset=32 (local.get $out) (f64.add
+    (f64.store offset=56 (local.get $out) (f64.add
       (f64.add (f64x2.extract_lane 0 (local.get $lc1)) (f64x2.extract_lane 1 (local.get $lc1)))
       (f64.add (f64x2.extract_lane 0 (local.get $hc1)) (f64x2.extract_lane 1 (local.get $hc1)))))
-    (f64.store offset=40 (local.get $out) (f64.add
+    (f64.store offset=64 (local.get $out) (f64.add
       (f64.add (f64x2.extract_lane 0 (local.get $lc2)) (f64x2.extract_lane 1 (local.get $lc2)))
       (f64.add (f64x2.extract_lane 0 (local.get $hc2)) (f64x2.extract_lane 1 (local.get $hc2)))))
-  )
+    (f64.store offset=72 (local.get $out) (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $ld0)) (f64x2.extract_lane 1 (local.get $ld0)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hd0)) (f64x2.extract_lane 1 (local.get $hd0)))))
+    (f64.store offset=80 (local.get $out) (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $ld1)) (f64x2.extract_lane 1 (local.get $ld1)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hd1)) (f64x2.extract_lane 1 (local.get $hd1)))))
+    (f64.store offset=88 (local.get $out) (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $ld2)) (f64x2.extract_lane 1 (local.get $ld2)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hd2)) (f64x2.extract_lane 1 (local.get $hd2))))))
 
-  ;; DOT[b*3 + o] for the nb rows whose byte addresses are in RP.
+  ;; DOT[b*3 + o] for the nb rows whose byte addresses are in RP, four at a time (a short last
+  ;; group repeats its last row; DOT has room for the extra slots).
   (func $forward (param $nb i32)
     (local $b i32)
     (block $done
       (loop $l
         (br_if $done (i32.ge_u (local.get $b) (local.get $nb)))
-        (call $fwd2
+        (call $fwd4
           (i32.load (i32.add (global.get $RP) (i32.shl (local.get $b) (i32.const 2))))
           (i32.load (i32.add (global.get $RP) (i32.shl
-            (select (i32.add (local.get $b) (i32.const 1)) (local.get $b)
+            (select (i32.add (local.get $b) (i32.const 1)) (i32.sub (local.get $nb) (i32.const 1))
               (i32.lt_u (i32.add (local.get $b) (i32.const 1)) (local.get $nb)))
             (i32.const 2))))
+          (i32.load (i32.add (global.get $RP) (i32.shl
+            (select (i32.add (local.get $b) (i32.const 2)) (i32.sub (local.get $nb) (i32.const 1))
+              (i32.lt_u (i32.add (local.get $b) (i32.const 2)) (local.get $nb)))
+            (i32.const 2))))
+          (i32.load (i32.add (global.get $RP) (i32.shl
+            (select (i32.add (local.get $b) (i32.const 3)) (i32.sub (local.get $nb) (i32.const 1))
+              (i32.lt_u (i32.add (local.get $b) (i32.const 3)) (local.get $nb)))
+            (i32.const 2))))
           (i32.add (global.get $DOT) (i32.mul (local.get $b) (i32.const 24))))
-        (local.set $b (i32.add (local.get $b) (i32.const 2)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
         (br $l))))
 
   ;; Gradient of the batch (rows in RP, scaled errors in ES) fused with the Adam update of W, three
@@ -343,12 +405,16 @@
     (block $done
       (loop $l
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $nb (select (i32.const 2) (i32.sub (local.get $n) (local.get $i))
-          (i32.lt_u (i32.const 2) (i32.sub (local.get $n) (local.get $i)))))
-        (call $fwd2
+        (local.set $nb (select (i32.const 4) (i32.sub (local.get $n) (local.get $i))
+          (i32.lt_u (i32.const 4) (i32.sub (local.get $n) (local.get $i)))))
+        (call $fwd4
           (i32.add (global.get $X) (i32.mul (global.get $RB) (i32.load (i32.add (local.get $idx) (i32.shl (local.get $i) (i32.const 2))))))
           (i32.add (global.get $X) (i32.mul (global.get $RB) (i32.load (i32.add (local.get $idx)
-            (i32.shl (i32.add (local.get $i) (i32.sub (local.get $nb) (i32.const 1))) (i32.const 2))))))
+            (i32.shl (i32.add (local.get $i) (select (i32.const 1) (i32.sub (local.get $nb) (i32.const 1)) (i32.lt_u (i32.const 1) (local.get $nb)))) (i32.const 2))))))
+          (i32.add (global.get $X) (i32.mul (global.get $RB) (i32.load (i32.add (local.get $idx)
+            (i32.shl (i32.add (local.get $i) (select (i32.const 2) (i32.sub (local.get $nb) (i32.const 1)) (i32.lt_u (i32.const 2) (local.get $nb)))) (i32.const 2))))))
+          (i32.add (global.get $X) (i32.mul (global.get $RB) (i32.load (i32.add (local.get $idx)
+            (i32.shl (i32.add (local.get $i) (select (i32.const 3) (i32.sub (local.get $nb) (i32.const 1)) (i32.lt_u (i32.const 3) (local.get $nb)))) (i32.const 2))))))
           (global.get $DOT))
         (local.set $b (i32.const 0))
         (loop $lb
