@@ -80,13 +80,14 @@ async function main(): Promise<void> {
     .option('--json', 'print JSON only');
   program.parse(process.argv);
   const opts = program.opts<BenchOptions>();
-  const choice = await initBackend();
+  const workerCounts = opts.workers.split(',').filter(Boolean).map(Number);
+  // TensorFlow's threads as the study plans them for its largest worker count (nativeThreadPlan).
+  const choice = await initBackend({ workers: Math.max(...workerCounts) });
   const native = choice.backend === 'tensorflow';
   const batch = Number(opts.batch);
   const size = Number(opts.size);
   const runs = Number(opts.runs);
   const perWorker = Number(opts.batches);
-  const workerCounts = opts.workers.split(',').filter(Boolean).map(Number);
   const log = (s: string) => {
     if (!opts.json) console.log(s);
   };

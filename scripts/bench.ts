@@ -183,7 +183,8 @@ async function main(): Promise<void> {
     .opts<{ json?: boolean; backbones?: string; workers: number; reps: number; paper: boolean; save?: boolean }>();
   const names = (o.backbones?.split(',') ?? ['ResNet50', 'DenseNet121', 'MobileNetV2']).map((s) => s.trim()) as BackboneName[];
   for (const n of names) if (!BACKBONE_NAMES.includes(n)) throw new Error(`unknown backbone ${n}; valid: ${BACKBONE_NAMES.join(', ')}`);
-  const choice = await initBackend();
+  // TensorFlow's threads as the study plans them for its workers (nativeThreadPlan).
+  const choice = await initBackend({ workers: o.workers });
   const log = (s: string) => {
     if (!o.json) process.stderr.write(s + '\n');
   };

@@ -5,21 +5,23 @@ import { nativeUnavailableReason } from '../support/backends';
 import { restoreBackendAfterSuite } from './helpers';
 
 describe('backend/native TensorFlow: threads, logs, version', () => {
-  it('plans TensorFlow threads from the workers: the cores split between them, one op at a time', () => {
+  it("plans TensorFlow threads from the workers: one intra-op pool of all cores (TensorFlow's, per process), an inter-op thread per worker", () => {
     assert.deepEqual(nativeThreadPlan(1, 2), { intraOp: 2, interOp: 1 });
-    assert.deepEqual(nativeThreadPlan(2, 2), { intraOp: 1, interOp: 1 });
-    assert.deepEqual(nativeThreadPlan(3, 2), { intraOp: 1, interOp: 1 });
-    assert.deepEqual(nativeThreadPlan(2, 8), { intraOp: 4, interOp: 1 });
+    assert.deepEqual(nativeThreadPlan(2, 2), { intraOp: 2, interOp: 2 });
+    assert.deepEqual(nativeThreadPlan(3, 2), { intraOp: 2, interOp: 2 });
+    assert.deepEqual(nativeThreadPlan(2, 8), { intraOp: 8, interOp: 2 });
     assert.deepEqual(nativeThreadPlan(0, 4), { intraOp: 4, interOp: 1 });
+    assert.deepEqual(nativeThreadPlan(2, 0), { intraOp: 1, interOp: 1 });
   });
 
   it("sets TensorFlow's environment before it loads; what the user set wins", () => {
     const env: NodeJS.ProcessEnv = {};
     const plan = applyNativeEnvironment(2, env);
-    assert.equal(env.TF_NUM_INTEROP_THREADS, '1');
+    assert.equal(env.TF_NUM_INTRAOP_THREADS, String(nativeThreadPlan(2).intraOp));
+    assert.equal(env.TF_NUM_INTEROP_THREADS, String(nativeThreadPlan(2).interOp));
     assert.equal(env.TF_CPP_MIN_LOG_LEVEL, '2');
     assert.equal(env.TF_ENABLE_ONEDNN_OPTS, '0');
-    assert.equal(plan.interOp, 1);
+    assert.deepEqual(plan, nativeThreadPlan(2));
     const mine: NodeJS.ProcessEnv = { TF_NUM_INTRAOP_THREADS: '3', TF_CPP_MIN_LOG_LEVEL: '0', TF_ENABLE_ONEDNN_OPTS: '1' };
     assert.deepEqual(applyNativeEnvironment(1, mine), { intraOp: 3, interOp: 1 });
     assert.equal(mine.TF_NUM_INTRAOP_THREADS, '3');
