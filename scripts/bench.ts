@@ -18,7 +18,7 @@ import { BACKBONE_NAMES, type BackboneName } from '../lib/backbones/registry';
 import { attachHead, splitModel } from '../lib/train/graph';
 import { trainHead, glorotDense } from '../lib/train/head';
 import { KerasAdam } from '../lib/train/suffix';
-import { flattenSize } from '../lib/study/estimate';
+import { fitHeadCost, flattenSize, paperFrozenRowEpochs } from '../lib/study/estimate';
 import { Rng } from '../lib/util/rng';
 import { compileForBackend, compileTrainStep, GraphUnsupportedError, type TrainStepGraph } from '../lib/accel';
 import { positiveInt } from '../lib/util/cli';
@@ -146,29 +146,62 @@ function headEpochSeconds(dim: number, trainRows: number, epochs = 3, cpuOut?: {
   return Math.max(0, many.seconds - one.seconds) / (e - 1);
 }
 
-/** One bench worker's task: time a backbone's inference while its sibling workers do the same. */
+/** One bench worker's task: time a backbone's inference, or head epochs, while its sibling workers do the same. */
+type BenchTask = ({ kind: 'rate' } & RateTask) | ({ kind: 'head' } & HeadTask);
 interface RateTask {
   name: BackboneName;
   reps: number;
   seconds: number;
 }
+interface HeadTask {
+  dim: number;
+  trainRows: number;
+  epochs: number;
+}
 
-serveTasks<RateTask, number>(__filename, async () => {
+serveTasks<BenchTask, number>(__filename, async () => {
   await initBackend();
-  return { handle: ({ name, reps, seconds }) => inferenceRate(name, reps, 80, seconds) };
+  return {
+    handle: (t) => {
+      if (t.kind === 'rate') return inferenceRate(t.name, t.reps, 80, t.seconds);
+      // Wall seconds: process.cpuUsage() in a worker thread counts the whole process (Node 20 has no
+      // per-thread CPU time), and with one worker per core on an idle machine wall is the CPU time.
+      return headEpochSeconds(t.dim, t.trainRows, t.epochs);
+    },
+  };
 });
 
-/** Sum of images per second of k workers running the same benchmark at the same time. */
-async function concurrentRate(name: BackboneName, k: number, seconds: number): Promise<number> {
-  const pool = new TaskPool<RateTask, number>(__filename, { workers: k, label: 'bench worker' });
+/** Each of k workers runs the same task at the same time; their results. */
+async function concurrently(task: BenchTask, k: number): Promise<number[]> {
+  const pool = new TaskPool<BenchTask, number>(__filename, { workers: k, label: 'bench worker' });
   try {
     // Every worker has its backend before any starts timing, and each takes one task.
     await pool.ready();
-    const rates = await Promise.all(Array.from({ length: k }, () => pool.run({ name, reps: 5, seconds })));
-    return rates.reduce((a, b) => a + b, 0);
+    return await Promise.all(Array.from({ length: k }, () => pool.run(task)));
   } finally {
     await pool.close();
   }
+}
+
+/** Sum of images per second of k workers running the same benchmark at the same time. */
+async function concurrentRate(name: BackboneName, k: number, seconds: number): Promise<number> {
+  const rates = await concurrently({ kind: 'rate', name, reps: 5, seconds }, k);
+  return rates.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Seconds per head epoch (marginal, over `epochs`) at Flatten dim with trainRows training rows: CPU
+ * seconds for one worker; for k workers, the mean wall seconds of k workers side by side, as the
+ * study runs its heads (they share memory bandwidth and caches; needs an otherwise idle machine).
+ */
+async function concurrentHeadEpochSeconds(dim: number, trainRows: number, epochs: number, k: number): Promise<number> {
+  if (k <= 1) {
+    const cpu = { seconds: 0 };
+    headEpochSeconds(dim, trainRows, epochs, cpu);
+    return cpu.seconds;
+  }
+  const cpus = await concurrently({ kind: 'head', dim, trainRows, epochs }, k);
+  return cpus.reduce((a, b) => a + b, 0) / cpus.length;
 }
 
 async function main(): Promise<void> {
@@ -265,24 +298,19 @@ async function main(): Promise<void> {
     const dims = [...new Set(BACKBONE_NAMES.map(flattenSize))].sort((a, b) => a - b);
     const perDim = new Map<number, { t1: number; t8: number }>();
     for (const d of dims) {
-      // CPU seconds: the unloaded single-core time, robust to other jobs sharing the machine.
-      const c1 = { seconds: 0 };
-      const c8 = { seconds: 0 };
-      // Marginal cost over 8 epochs (9 minus 1): with fewer, timer and GC noise dominate small heads.
-      headEpochSeconds(d, 900, 9, c1);
-      headEpochSeconds(d, 7200, 9, c8);
-      perDim.set(d, { t1: c1.seconds, t8: c8.seconds });
+      // Seconds per worker, the workers training heads side by side as in the study. Marginal cost
+      // over 8 epochs (9 minus 1): with fewer, timer and GC noise dominate small heads.
+      perDim.set(d, { t1: await concurrentHeadEpochSeconds(d, 900, 9, o.workers), t8: await concurrentHeadEpochSeconds(d, 7200, 9, o.workers) });
       log(`head epoch at flatten ${d}: n=1 ${perDim.get(d)!.t1.toFixed(3)} s, n=8 ${perDim.get(d)!.t8.toFixed(3)} s`);
     }
     const at = (d: number, rows: number) => {
       const { t1, t8 } = perDim.get(d)!;
       return t1 + ((t8 - t1) * (rows - 900)) / (7200 - 900);
     };
-    let headSeconds = 0;
-    for (const b of BACKBONE_NAMES) {
-      const d = flattenSize(b);
-      for (const rows of [900, 3600, 7200]) headSeconds += 11 * 1000 * at(d, rows); // 6 folds + 5 repeats
-    }
+    // 6 folds + 5 repeats at each n, 1000 epochs
+    const headSecondsAt = (d: number) => [900, 3600, 7200].reduce((sum, rows) => sum + 11 * 1000 * at(d, rows), 0);
+    const headSeconds = BACKBONE_NAMES.reduce((sum, b) => sum + headSecondsAt(flattenSize(b)), 0);
+    const headCost = fitHeadCost(dims.map((dim) => ({ dim, secondsPerRowEpoch: headSecondsAt(dim) / paperFrozenRowEpochs() })));
     const workers = o.workers;
     const meanRate = (workers * inference.reduce((a, r) => a + (r.imagesPerCpuSecond as number), 0)) / inference.length;
     const extractSeconds = (18 * 11700) / meanRate;
@@ -292,7 +320,8 @@ async function main(): Promise<void> {
       epochs: 1000,
       headEpochSeconds: Object.fromEntries([...perDim].map(([d, v]) => [d, v])),
       headCpuHours: headSeconds / 3600,
-      basis: 'CPU seconds of this process per head epoch (n = 1 and n = 8, interpolated for n = 4), one core per worker',
+      headCost,
+      basis: `seconds per head epoch of each of ${o.workers} workers training side by side (wall; CPU seconds for 1 worker), n = 1 and n = 8, interpolated for n = 4; one core per worker`,
       workers,
       extractionHours: extractSeconds / 3600,
       extractionNote: `18 backbones x 11,700 patches at the mean measured rate of ${inference.map((r) => r.backbone).join(', ')}`,
@@ -303,7 +332,7 @@ async function main(): Promise<void> {
   }
   result.peakRssMB = process.resourceUsage().maxRSS / 1024;
   if (o.save) {
-    const file = saveBenchTimings(choice.backend, inference, partialStep, result.paperFrozenEstimate as { headCpuHours: number } | undefined);
+    const file = saveBenchTimings(choice.backend, inference, partialStep, (result.paperFrozenEstimate as { headCost?: { perRow: number; perRowFeature: number } } | undefined)?.headCost);
     log(`timings for reproduce --plan written to ${file}`);
   }
   process.stdout.write(JSON.stringify(result, null, o.json ? 0 : 2) + '\n');
@@ -311,22 +340,24 @@ async function main(): Promise<void> {
 
 /**
  * The timings `reproduce --plan` reads (lib/study/estimate: BenchTimings): per-worker inference
- * rates (CPU-time based), batch-10 suffix steps, and the head's CPU seconds per (row x feature)
- * fitted to the paper extrapolation's CPU hours of head epochs when --paper ran (fittedHeadConstant).
+ * rates (CPU-time based), batch-10 suffix steps, and the head's CPU seconds per row and per (row x
+ * feature) fitted to the paper extrapolation's head epochs at each Flatten size when --paper ran (fitHeadCost).
  */
 function saveBenchTimings(
   backend: string,
   inference: Array<Record<string, unknown>>,
   partialStep: Array<Record<string, unknown>>,
-  paper: { headCpuHours: number } | undefined,
+  headCost: { perRow: number; perRowFeature: number } | undefined,
 ): string {
-  const { REFERENCE_TIMINGS, fittedHeadConstant } = require('../lib/study/estimate') as typeof import('../lib/study/estimate');
+  const { REFERENCE_TIMINGS } = require('../lib/study/estimate') as typeof import('../lib/study/estimate');
   const { writeJsonAtomic, projectRoot } = require('../lib/util/files') as typeof import('../lib/util/files');
   const path = require('path') as typeof import('path');
+  const reference = REFERENCE_TIMINGS[backend === 'tensorflow' ? 'tensorflow' : 'wasm'];
   const timings = {
     source: `npm run bench -- --save, ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(1)}`,
     backend,
-    headSecondsPerRowFeature: paper ? fittedHeadConstant(paper.headCpuHours) : REFERENCE_TIMINGS[backend === 'tensorflow' ? 'tensorflow' : 'wasm'].headSecondsPerRowFeature,
+    headSecondsPerRowFeature: headCost ? headCost.perRowFeature : reference.headSecondsPerRowFeature,
+    headSecondsPerRow: headCost ? headCost.perRow : reference.headSecondsPerRow,
     inferenceImagesPerSecond: Object.fromEntries(inference.map((r) => [r.backbone, r.imagesPerCpuSecond])),
     partialStepSeconds: Object.fromEntries(partialStep.map((r) => [r.backbone, r.suffixCpuSeconds])),
   };

@@ -24,6 +24,8 @@ export interface BenchTimings {
   backend: string;
   /** Head training (frozen regime): CPU seconds per epoch per (row x Flatten feature), training and validation rows. */
   headSecondsPerRowFeature: number;
+  /** Head training: CPU seconds per epoch per row whatever its size (the part small heads feel). Default 0. */
+  headSecondsPerRow?: number;
   /** Frozen-backbone inference, images per second per worker, by backbone (others: the mean). */
   inferenceImagesPerSecond: Partial<Record<BackboneName, number>>;
   /** Partial regime: seconds of one batch-10 step of the trainable suffix, by backbone (others: the mean). */
@@ -34,21 +36,24 @@ export interface BenchTimings {
  * Reference timings of the 2-core development machine (AMD EPYC, Node 20; docs/performance.md), from
  * `npm run -s bench -- --save` on an idle machine (load average < 2), 2026-12-06, with native inference
  * and partial steps as one TensorFlow graph each: inference in images per CPU-second of one worker,
- * partial steps in CPU seconds. The head constants are fitted to the
- * same bench's CPU hours of head epochs for the paper's frozen study (1000 epochs).
+ * partial steps in CPU seconds. The head's costs (fitHeadCost) are from head epochs timed in 2 workers
+ * side by side, as the study runs them (the same wasm head kernel on both backends: the difference is
+ * the spread between runs).
  */
 export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
   wasm: {
     source: 'reference: docs/performance.md (wasm, 2 cores, idle, 2026-12-06)',
     backend: 'wasm',
-    headSecondsPerRowFeature: 0,
+    headSecondsPerRowFeature: 3.77e-10,
+    headSecondsPerRow: 2.67e-7,
     inferenceImagesPerSecond: { ResNet50: 51.3, DenseNet121: 69.9, MobileNetV2: 501.6 },
     partialStepSeconds: { ResNet50: 1.04, DenseNet121: 0.25, MobileNetV2: 0.146 },
   },
   tensorflow: {
     source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, idle, 2026-12-06)',
     backend: 'tensorflow',
-    headSecondsPerRowFeature: 0,
+    headSecondsPerRowFeature: 4.07e-10,
+    headSecondsPerRow: 2.08e-7,
     inferenceImagesPerSecond: { ResNet50: 182.0, DenseNet121: 202.7, MobileNetV2: 884.5 },
     partialStepSeconds: { ResNet50: 0.501, DenseNet121: 0.0942, MobileNetV2: 0.0487 },
   },
@@ -59,27 +64,44 @@ export function flattenSize(name: BackboneName): number {
   return (BACKBONES[name].tableIITrainable - 3) / 3;
 }
 
-/**
- * The head cost constant (CPU seconds per epoch per row x Flatten feature) fitted to a bench's CPU hours
- * of head epochs for the paper's frozen study (1000 epochs): weighted as the study weighs Flatten sizes,
- * so the large heads that dominate the cost set it (a mean of per-size fits overstates them).
- */
-export function fittedHeadConstant(headCpuHours: number): number {
-  const rowFeatures = (Object.keys(BACKBONES) as BackboneName[]).reduce((s, b) => s + flattenSize(b), 0) * frozenRowsPerBackbone(PAPER_LIKE);
-  return (headCpuHours * 3600) / (1000 * rowFeatures);
-}
 const PAPER_LIKE = { folds: 6, trainingSizes: [1, 4, 8], ensembleRepeats: 5, validationSize: 2, keep: 100 };
+/**
+ * The head's cost per row and epoch as perRow + perRowFeature x Flatten, fitted (least squares, each
+ * Flatten size weighted by its backbones in the study) to a bench's measured CPU seconds per row
+ * and epoch of the paper's frozen runs at each Flatten size.
+ */
+export function fitHeadCost(samples: ReadonlyArray<{ dim: number; secondsPerRowEpoch: number }>): { perRow: number; perRowFeature: number } {
+  const weight = (dim: number) => (Object.keys(BACKBONES) as BackboneName[]).filter((b) => flattenSize(b) === dim).length || 1;
+  let sw = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (const { dim, secondsPerRowEpoch: y } of samples) {
+    const w = weight(dim);
+    sw += w;
+    sx += w * dim;
+    sy += w * y;
+    sxx += w * dim * dim;
+    sxy += w * dim * y;
+  }
+  const det = sw * sxx - sx * sx;
+  if (samples.length < 2 || !(det > 0)) throw new Error('fitHeadCost: needs timings at two or more Flatten sizes');
+  const perRowFeature = (sw * sxy - sx * sy) / det;
+  return { perRow: (sy - perRowFeature * sx) / sw, perRowFeature };
+}
+
+/** Row-epochs of one backbone's frozen runs in the paper's design (1000 epochs): the unit fitHeadCost's samples are in. */
+export function paperFrozenRowEpochs(): number {
+  return 1000 * frozenRowsPerBackbone(PAPER_LIKE);
+}
+
 /** Training + validation rows summed over one backbone's frozen runs (one epoch each). */
 function frozenRowsPerBackbone(d: { folds: number; trainingSizes: number[]; ensembleRepeats: number; validationSize: number; keep: number }): number {
   const perPatient = PATCH_GROUPS_PER_PATIENT * d.keep;
   const runs = d.trainingSizes.map((n) => (d.folds + d.ensembleRepeats) * (n + d.validationSize) * perPatient);
   return runs.reduce((a, b) => a + b, 0);
 }
-// bench 2026-12-06, idle (dot products four rows at a time): 3.60 CPU-h of head epochs on wasm and 3.56
-// on native (the same wasm head kernel; the difference is the spread between runs).
-REFERENCE_TIMINGS.wasm.headSecondsPerRowFeature = fittedHeadConstant(3.6);
-REFERENCE_TIMINGS.tensorflow.headSecondsPerRowFeature = fittedHeadConstant(3.56);
-
 /** The bench's saved timings for a backend (results/bench/<backend>.json), else the reference ones. */
 export function loadBenchTimings(backend: string, dir = path.join(projectRoot(), 'results', 'bench')): BenchTimings {
   const file = path.join(dir, `${backend}.json`);
@@ -162,7 +184,7 @@ export function estimateStudy(args: EstimateStudyArgs): StudyEstimate {
       if (regime === 'frozen') {
         const runs = (d.folds + d.ensembleRepeats) * d.trainingSizes.length;
         const dim = flattenSize(b) * area;
-        const head = frozenEpochs * t.headSecondsPerRowFeature * frozenRowsPerBackbone(d) * dim;
+        const head = frozenEpochs * frozenRowsPerBackbone(d) * ((t.headSecondsPerRow ?? 0) + t.headSecondsPerRowFeature * dim);
         const rate = byBackbone(t.inferenceImagesPerSecond, b);
         if (!rate.measured) estimatedFrom.add(`${b} inference`);
         const extract = (PATIENTS * perPatient * area) / rate.value;
@@ -183,7 +205,7 @@ export function estimateStudy(args: EstimateStudyArgs): StudyEstimate {
   for (const r of rows) hoursByRegime[r.regime] = (hoursByRegime[r.regime] ?? 0) + r.hours;
   const notes = [
     `timings: ${t.source}`,
-    'frozen: head epochs (CPU time per row x Flatten feature) plus one feature extraction per backbone; partial: batch-10 suffix steps plus validation inference',
+    'frozen: head epochs (CPU time per row and per row x Flatten feature) plus one feature extraction per backbone; partial: batch-10 suffix steps plus validation inference',
   ];
   if (estimatedFrom.size) {
     const names = [...new Set([...estimatedFrom].map((x) => x.split(' ')[0]))];

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { estimateStudy, fittedHeadConstant, flattenSize, formatEstimate, loadBenchTimings, type BenchTimings } from '../../lib/study/estimate';
+import { estimateStudy, fitHeadCost, flattenSize, formatEstimate, loadBenchTimings, paperFrozenRowEpochs, type BenchTimings } from '../../lib/study/estimate';
 import { getPreset } from '../../lib/study/presets';
 import { tmpDir } from './fixtures';
 
@@ -22,15 +22,24 @@ describe('study/estimate: the plan before a sweep', () => {
     assert.equal(e.rows.reduce((s, r) => s + r.runs, 0), 612);
   });
 
-  it("a head constant fitted to a bench's paper head hours gives those hours back for the paper's frozen study", () => {
+  it('fits the head cost per row and per row x feature to per-size timings, and the plan gives the paper head hours back', () => {
+    const dims = [...new Set(getPreset('paper').backbones.map(flattenSize))];
+    const samples = dims.map((dim) => ({ dim, secondsPerRowEpoch: 3e-7 + 4e-10 * dim }));
+    const fit = fitHeadCost(samples);
+    assert.ok(Math.abs(fit.perRow - 3e-7) < 1e-15 && Math.abs(fit.perRowFeature - 4e-10) < 1e-18, JSON.stringify(fit));
+    // By hand: 18 backbones' Flatten sizes sum to 173,056; 188,100 rows per backbone and epoch.
+    assert.equal(paperFrozenRowEpochs(), 1000 * 11 * 900 * (3 + 6 + 10));
+    const hours = (paperFrozenRowEpochs() * (18 * 3e-7 + 4e-10 * 173056)) / 3600;
     const preset = getPreset('paper');
     // extraction made negligible: 1e12 images per second
-    const t: BenchTimings = { ...timings, headSecondsPerRowFeature: fittedHeadConstant(5), inferenceImagesPerSecond: { MobileNet: 1e12 } };
+    const t: BenchTimings = { ...timings, headSecondsPerRow: fit.perRow, headSecondsPerRowFeature: fit.perRowFeature, inferenceImagesPerSecond: { MobileNet: 1e12 } };
     const e = estimateStudy({ preset, backbones: preset.backbones, regimes: ['frozen'], backend: 'wasm', workers: 1, timings: t });
-    assert.ok(Math.abs(e.totalHours - 5) < 1e-9, `${e.totalHours}`);
+    assert.ok(Math.abs(e.totalHours - hours) < 1e-9, `${e.totalHours} vs ${hours}`);
     // two workers halve it
     const e2 = estimateStudy({ preset, backbones: preset.backbones, regimes: ['frozen'], backend: 'wasm', workers: 2, timings: t });
-    assert.ok(Math.abs(e2.totalHours - 2.5) < 1e-9, `${e2.totalHours}`);
+    assert.ok(Math.abs(e2.totalHours - hours / 2) < 1e-9, `${e2.totalHours}`);
+    assert.throws(() => fitHeadCost(samples.slice(0, 1)), /two or more Flatten sizes/);
+    assert.throws(() => fitHeadCost([samples[0], samples[0]]), /two or more Flatten sizes/);
   });
 
   it('hours by hand for quick / MobileNet (80 x 80, 10 patches per plane, 40 and 6 epochs, 2 workers)', () => {
