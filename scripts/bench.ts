@@ -200,8 +200,8 @@ async function concurrentHeadEpochSeconds(dim: number, trainRows: number, epochs
     headEpochSeconds(dim, trainRows, epochs, cpu);
     return cpu.seconds;
   }
-  const cpus = await concurrently({ kind: 'head', dim, trainRows, epochs }, k);
-  return cpus.reduce((a, b) => a + b, 0) / cpus.length;
+  const seconds = await concurrently({ kind: 'head', dim, trainRows, epochs }, k);
+  return seconds.reduce((a, b) => a + b, 0) / seconds.length;
 }
 
 async function main(): Promise<void> {

@@ -22,9 +22,12 @@ export interface BenchTimings {
   source: string;
   /** tf.getBackend() they were measured on. */
   backend: string;
-  /** Head training (frozen regime): CPU seconds per epoch per (row x Flatten feature), training and validation rows. */
+  /**
+   * Head training (frozen regime): seconds of one core per epoch per (row x Flatten feature), training
+   * and validation rows, with the workers training heads side by side as the study does.
+   */
   headSecondsPerRowFeature: number;
-  /** Head training: CPU seconds per epoch per row whatever its size (the part small heads feel). Default 0. */
+  /** Head training: seconds per epoch per row whatever its size (the part small heads feel). Default 0. */
   headSecondsPerRow?: number;
   /** Frozen-backbone inference, images per second per worker, by backbone (others: the mean). */
   inferenceImagesPerSecond: Partial<Record<BackboneName, number>>;
@@ -67,8 +70,8 @@ export function flattenSize(name: BackboneName): number {
 const PAPER_LIKE = { folds: 6, trainingSizes: [1, 4, 8], ensembleRepeats: 5, validationSize: 2, keep: 100 };
 /**
  * The head's cost per row and epoch as perRow + perRowFeature x Flatten, fitted (least squares, each
- * Flatten size weighted by its backbones in the study) to a bench's measured CPU seconds per row
- * and epoch of the paper's frozen runs at each Flatten size.
+ * Flatten size weighted by its backbones in the study) to a bench's measured seconds per row and
+ * epoch of the paper's frozen runs at each Flatten size.
  */
 export function fitHeadCost(samples: ReadonlyArray<{ dim: number; secondsPerRowEpoch: number }>): { perRow: number; perRowFeature: number } {
   const weight = (dim: number) => (Object.keys(BACKBONES) as BackboneName[]).filter((b) => flattenSize(b) === dim).length || 1;
