@@ -41,22 +41,22 @@ export interface BenchTimings {
  * and partial steps as one TensorFlow graph each: inference in images per CPU-second of one worker,
  * partial steps in CPU seconds. The head's costs (fitHeadCost) are from head epochs timed in 2 workers
  * side by side, as the study runs them (the same wasm head kernel on both backends: the difference is
- * the spread between runs).
+ * the spread between runs; native: the mean of two bench runs).
  */
 export const REFERENCE_TIMINGS: Record<'wasm' | 'tensorflow', BenchTimings> = {
   wasm: {
     source: 'reference: docs/performance.md (wasm, 2 cores, idle, 2026-12-06)',
     backend: 'wasm',
-    headSecondsPerRowFeature: 3.77e-10,
-    headSecondsPerRow: 2.67e-7,
+    headSecondsPerRowFeature: 3.75e-10,
+    headSecondsPerRow: 1.11e-7,
     inferenceImagesPerSecond: { ResNet50: 51.3, DenseNet121: 69.9, MobileNetV2: 501.6 },
     partialStepSeconds: { ResNet50: 1.04, DenseNet121: 0.25, MobileNetV2: 0.146 },
   },
   tensorflow: {
     source: 'reference: docs/performance.md (native TensorFlow 2.21 CPU, 2 cores, idle, 2026-12-06)',
     backend: 'tensorflow',
-    headSecondsPerRowFeature: 4.07e-10,
-    headSecondsPerRow: 2.08e-7,
+    headSecondsPerRowFeature: 3.68e-10,
+    headSecondsPerRow: 2.15e-7,
     inferenceImagesPerSecond: { ResNet50: 182.0, DenseNet121: 202.7, MobileNetV2: 884.5 },
     partialStepSeconds: { ResNet50: 0.501, DenseNet121: 0.0942, MobileNetV2: 0.0487 },
   },

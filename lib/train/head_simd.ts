@@ -22,7 +22,7 @@ export class HeadSimdUnavailableError extends Error {
 
 interface HeadExports {
   mem: WebAssembly.Memory;
-  setup(x: number, rb: number, lab: number, w: number, m: number, v: number, bias: number, mb: number, vb: number, rp: number, es: number, ed: number, dot: number): void;
+  setup(x: number, rb: number, lab: number, w: number, m: number, v: number, g: number, bias: number, mb: number, vb: number, rp: number, es: number, ed: number, dot: number): void;
   epoch(order: number, n: number, B: number, lrt: number, b1: number, b2: number, eps: number): number;
   sse(idx: number, n: number): number;
 }
@@ -71,7 +71,7 @@ export class HeadSimdTrainer {
   readonly dim: number;
   private readonly FP: number;
   private readonly ex: HeadExports;
-  private readonly off: { W: number; M: number; V: number; bias: number; mb: number; vb: number; lab: number; X: number; free: number };
+  private readonly off: { W: number; M: number; V: number; G: number; bias: number; mb: number; vb: number; lab: number; X: number; free: number };
 
   constructor(features: FeatureMatrix, labels: Float32Array) {
     const { rows, dim: D, data } = features;
@@ -88,6 +88,8 @@ export class HeadSimdTrainer {
     p += 3 * RB;
     const V = p;
     p += 3 * RB;
+    const G = p; // the last step's gradient, awaiting its Adam update
+    p += 3 * RB;
     const lab = p;
     p = align16(p + rows * 12);
     const X = p;
@@ -101,7 +103,7 @@ export class HeadSimdTrainer {
     const mod = compileModule();
     const inst = new WebAssembly.Instance(mod, {});
     this.ex = inst.exports as unknown as HeadExports;
-    this.off = { W, M, V, bias: 0, mb: 16, vb: 40, lab, X, free };
+    this.off = { W, M, V, G, bias: 0, mb: 16, vb: 40, lab, X, free };
     this.ensure(free);
     const buf = this.ex.mem.buffer;
     new Float32Array(buf, lab, rows * 3).set(labels);
@@ -152,10 +154,10 @@ export class HeadSimdTrainer {
     const edP = p;
     p = align16(p + B * 3 * 8);
     const dotP = p;
-    p = align16(p + Math.ceil(B / 4) * 4 * 3 * 8); // fwd4 fills whole groups of 4 rows
+    p = align16(p + (B + 4) * 3 * 8); // adamFwd3 fills 3 rows, fwd4 whole groups of 4 after them
     this.ensure(p);
-    const { W, M, V, bias: biasP, mb, vb, lab, X } = this.off;
-    this.ex.setup(X, RB, lab, W, M, V, biasP, mb, vb, rpP, esP, edP, dotP);
+    const { W, M, V, G, bias: biasP, mb, vb, lab, X } = this.off;
+    this.ex.setup(X, RB, lab, W, M, V, G, biasP, mb, vb, rpP, esP, edP, dotP);
     const buf = this.ex.mem.buffer;
     const w = new Float32Array(buf, W, 3 * FP);
     w.fill(0);
