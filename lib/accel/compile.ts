@@ -584,12 +584,17 @@ function runPlan(plan: InferencePlan): InferenceFn {
     });
   };
 
+  return inferenceFn('compileInference', outIds.length, runAll, plan.summary, plan.dispose);
+}
+
+/** An InferenceFn over runAll: called on one tensor it gives the single output (who names the compiler in errors). */
+export function inferenceFn(who: string, outputs: number, runAll: (xs: tf.Tensor[]) => tf.Tensor[], summary: InferencePlanSummary, dispose: () => void): InferenceFn {
   const fn = ((x: tf.Tensor): tf.Tensor => {
-    if (outIds.length !== 1) throw new Error(`compileInference: model has ${outIds.length} outputs; use runAll`);
+    if (outputs !== 1) throw new Error(`${who}: model has ${outputs} outputs; use runAll`);
     return runAll([x])[0];
   }) as InferenceFn;
   Object.defineProperty(fn, 'runAll', { value: runAll });
-  Object.defineProperty(fn, 'summary', { value: plan.summary });
-  Object.defineProperty(fn, 'dispose', { value: plan.dispose });
+  Object.defineProperty(fn, 'summary', { value: summary });
+  Object.defineProperty(fn, 'dispose', { value: dispose });
   return fn;
 }

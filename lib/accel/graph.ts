@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { currentBackend } from '../backend/select';
-import { compileInference, planInference, type CompileInferenceOptions, type GraphAttr, type GraphSink, type InferenceFn } from './compile';
+import { compileInference, inferenceFn, planInference, type CompileInferenceOptions, type GraphAttr, type GraphSink, type InferenceFn } from './compile';
 
 /** TensorFlow DataType enum values used here (tensorflow/core/framework/types.proto). */
 const DT = { float32: 1, int32: 3 } as const;
@@ -251,15 +251,7 @@ export async function compileInferenceGraph(model: tf.LayersModel): Promise<Infe
     plan.dispose();
   }
   const graph = await loadGraph(spec);
-  const runAll = (xs: tf.Tensor[]): tf.Tensor[] => graph.run(xs);
-  const fn = ((x: tf.Tensor): tf.Tensor => {
-    if (spec.outputs.length !== 1) throw new Error(`compileInferenceGraph: model has ${spec.outputs.length} outputs; use runAll`);
-    return graph.run([x])[0];
-  }) as InferenceFn;
-  Object.defineProperty(fn, 'runAll', { value: runAll });
-  Object.defineProperty(fn, 'summary', { value: { ...plan.summary, graphNodes: graph.nodes } });
-  Object.defineProperty(fn, 'dispose', { value: () => graph.dispose() });
-  return fn;
+  return inferenceFn('compileInferenceGraph', spec.outputs.length, (xs) => graph.run(xs), { ...plan.summary, graphNodes: graph.nodes }, () => graph.dispose());
 }
 
 /** Options of {@link compileForBackend}. */

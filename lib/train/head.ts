@@ -7,7 +7,7 @@
  * Float32Array addressed by index (no copies per run).
  */
 import { Rng, deriveSeed } from '../util/rng';
-import { EpochKeeper, checkHeadData, glorotDense, mseOf, predictHead, resolveTrainConfig, startHeadRun, type DenseWeights, type EpochLog, type HeadTrainArgs, type TrainResult } from './head_common';
+import { EpochKeeper, adamLearningRateAt, checkHeadData, glorotDense, mseOf, predictHead, resolveTrainConfig, startHeadRun, type DenseWeights, type EpochLog, type HeadTrainArgs, type TrainResult } from './head_common';
 import { HeadSimdUnavailableError, trainHeadSimd } from './head_simd';
 import { fastKernelsEnabled } from '../backend/fast-kernels';
 
@@ -52,7 +52,7 @@ export function trainHeadJs(args: HeadTrainArgs): TrainResult<DenseWeights> {
   const vK = new Float32Array(D * 3);
   const mB = new Float64Array(3);
   const vB = new Float64Array(3);
-  const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = cfg;
+  const { beta1: b1, beta2: b2, epsilon: eps } = cfg;
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   const orderRng = new Rng(deriveSeed(cfg.seed, 'order'));
@@ -96,8 +96,8 @@ export function trainHeadJs(args: HeadTrainArgs): TrainResult<DenseWeights> {
         err[b * 3 + 2] = e2 * gscale;
       }
       step++;
-      // Keras Adam: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); w -= lr_t m / (sqrt(v) + eps).
-      const lrt = (lr * Math.sqrt(1 - Math.pow(b2, step))) / (1 - Math.pow(b1, step));
+      // Keras Adam: w -= lr_t m / (sqrt(v) + eps).
+      const lrt = adamLearningRateAt(cfg, step);
       // Gradient: one contiguous pass per batch row into G (rows stream better than 10 strided
       // reads per feature), then Adam in one pass over the kernel.
       for (let b = 0; b < nb; b++) {

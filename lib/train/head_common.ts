@@ -20,6 +20,11 @@ export interface AdamConfig {
 
 export const DEFAULT_ADAM: Required<AdamConfig> = { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
+/** Keras Adam's bias-corrected learning rate of update t (1-based): lr sqrt(1 - b2^t) / (1 - b1^t). */
+export function adamLearningRateAt(cfg: { learningRate: number; beta1: number; beta2: number }, t: number): number {
+  return (cfg.learningRate * Math.sqrt(1 - Math.pow(cfg.beta2, t))) / (1 - Math.pow(cfg.beta1, t));
+}
+
 /** Settings of one training run (head or suffix). */
 export interface TrainConfig extends AdamConfig {
   /** Maximum epochs. Default 1000 (the paper). */

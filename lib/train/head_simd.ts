@@ -10,7 +10,7 @@
  * to trainHead is the caller's decision.
  */
 import { Rng, deriveSeed } from '../util/rng';
-import { DenseWeights, EpochKeeper, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, checkHeadData, resolveTrainConfig, startHeadRun } from './head_common';
+import { DenseWeights, EpochKeeper, adamLearningRateAt, EpochLog, FeatureMatrix, HeadTrainArgs, TrainResult, checkHeadData, resolveTrainConfig, startHeadRun } from './head_common';
 import { fastKernelVariant, kernelBytes } from '../backend/fast-kernels';
 
 export class HeadSimdUnavailableError extends Error {
@@ -171,7 +171,7 @@ export class HeadSimdTrainer {
     new Int32Array(buf, valP, nv).set(Array.from(args.validation, Number));
     const orderView = new Int32Array(buf, orderP, n);
     const lrtView = new Float64Array(buf, lrtP, steps);
-    const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = cfg;
+    const { beta1: b1, beta2: b2, epsilon: eps } = cfg;
     const orderRng = new Rng(deriveSeed(cfg.seed, 'order'));
     const order = Array.from(args.train, Number);
     let step = 0;
@@ -184,7 +184,7 @@ export class HeadSimdTrainer {
       orderView.set(order);
       for (let s = 0; s < steps; s++) {
         const t = step + s + 1;
-        lrtView[s] = (lr * Math.sqrt(1 - Math.pow(b2, t))) / (1 - Math.pow(b1, t));
+        lrtView[s] = adamLearningRateAt(cfg, t);
       }
       step += steps;
       const loss = this.ex.epoch(orderP, n, B, lrtP, b1, b2, eps) / (n * 3);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphUnsupportedError } from '../accel/graph';
 import { compileTrainStep, type TrainStepGraph } from '../accel/train_graph';
 import { Rng, deriveSeed } from '../util/rng';
-import { EpochKeeper, mseOf, resolveTrainConfig, type EpochLog, type FeatureMatrix, type TrainConfig, type TrainResult } from './head';
+import { EpochKeeper, adamLearningRateAt, mseOf, resolveTrainConfig, type EpochLog, type FeatureMatrix, type TrainConfig, type TrainResult } from './head';
 
 /** Keras optimizer_v2 Adam over a list of variables. */
 export class KerasAdam {
@@ -22,16 +22,11 @@ export class KerasAdam {
     this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
   }
 
-  /** Keras's bias-corrected learning rate of update number t (1-based). */
-  static learningRateAt(cfg: { learningRate: number; beta1: number; beta2: number }, t: number): number {
-    return (cfg.learningRate * Math.sqrt(1 - Math.pow(cfg.beta2, t))) / (1 - Math.pow(cfg.beta1, t));
-  }
-
   /** One update with the given gradients (same order as the variables). */
   apply(grads: tf.Tensor[]): void {
     this.t++;
     const { beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
-    const lrt = KerasAdam.learningRateAt(this.cfg, this.t);
+    const lrt = adamLearningRateAt(this.cfg, this.t);
     tf.tidy(() => {
       this.vars.forEach((x, i) => {
         const g = grads[i];
@@ -144,7 +139,7 @@ export async function trainSuffix(args: SuffixTrainArgs): Promise<TrainResult<Fl
         const xs = gatherInputs(model, acts, idx);
         const yt = tf.tensor2d(y, [idx.length, 3]);
         if (graph) {
-          lossSum += graph.step(xs, yt, KerasAdam.learningRateAt(cfg, ++updates)) * idx.length;
+          lossSum += graph.step(xs, yt, adamLearningRateAt(cfg, ++updates)) * idx.length;
         } else {
           const { value, grads } = tf.variableGrads(() => {
             const p = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor;
